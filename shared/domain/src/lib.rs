@@ -1,0 +1,17 @@
+//! Pure domain types of the SMS appointment bot.
+//!
+//! Owns the newtypes every outside string is parsed into (phone numbers, Twilio SIDs,
+//! IANA timezones, SMS bodies) and the small rules that belong to them (masking,
+//! segment counting). Must not do I/O: no database, network, clock or logging here.
+
+pub mod consent;
+pub mod phone;
+pub mod sid;
+pub mod sms_body;
+pub mod timezone;
+
+pub use consent::{ConsentSource, ConsentState, UnknownConsent};
+pub use phone::{MaskedPhone, PhoneError, PhoneNumber, Region};
+pub use sid::{AccountSid, MessageSid, MessagingServiceSid, SidError};
+pub use sms_body::{Encoding, SmsBody, SmsBodyError};
+pub use timezone::{Timezone, TimezoneError};

@@ -1,0 +1,151 @@
+//! SMS bodies and how many segments they cost.
+//!
+//! Owns the GSM-7 / UCS-2 decision and the segment arithmetic carriers bill by:
+//! a single GSM-7 message holds 160 septets, a concatenated part 153; UCS-2 holds
+//! 70 UTF-16 units, a part 67. Must not truncate or rewrite the text.
+
+use std::fmt;
+
+/// Twilio refuses bodies over 1,600 characters.
+pub const MAX_CHARS: usize = 1600;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SmsBodyError {
+    #[error("message body has {0} characters; the limit is {MAX_CHARS}")]
+    TooLong(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Gsm7,
+    Ucs2,
+}
+
+/// The text of one SMS. May be empty: an MMS can arrive with media only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmsBody(String);
+
+impl SmsBody {
+    pub fn parse(text: impl Into<String>) -> Result<Self, SmsBodyError> {
+        let text = text.into();
+        let chars = text.chars().count();
+        if chars > MAX_CHARS {
+            return Err(SmsBodyError::TooLong(chars));
+        }
+        Ok(Self(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    pub fn encoding(&self) -> Encoding {
+        if self.0.chars().all(|c| gsm7_septets(c).is_some()) {
+            Encoding::Gsm7
+        } else {
+            Encoding::Ucs2
+        }
+    }
+
+    /// Number of SMS segments this body is sent as.
+    pub fn segments(&self) -> u32 {
+        match self.encoding() {
+            Encoding::Gsm7 => {
+                let septets: usize = self.0.chars().filter_map(gsm7_septets).sum();
+                segments_for(septets, 160, 153)
+            }
+            Encoding::Ucs2 => segments_for(self.0.encode_utf16().count(), 70, 67),
+        }
+    }
+}
+
+fn segments_for(units: usize, single: usize, part: usize) -> u32 {
+    if units <= single {
+        1
+    } else {
+        units.div_ceil(part) as u32
+    }
+}
+
+/// Septets a character takes in the GSM 03.38 alphabet: 1 for the basic table,
+/// 2 for the extension table (escape + char), `None` when it forces UCS-2.
+fn gsm7_septets(c: char) -> Option<usize> {
+    const BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
+        ¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+    const EXTENSION: &str = "^{}\\[~]|€\u{0C}";
+    if c.is_ascii_alphanumeric() || c == ' ' {
+        Some(1)
+    } else if BASIC.contains(c) {
+        Some(1)
+    } else if EXTENSION.contains(c) {
+        Some(2)
+    } else {
+        None
+    }
+}
+
+impl fmt::Debug for SmsBody {
+    /// Bodies are personal data: Debug shows only their size.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SmsBody({} chars)", self.0.chars().count())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(text: &str) -> SmsBody {
+        SmsBody::parse(text).unwrap()
+    }
+
+    #[test]
+    fn plain_ascii_is_gsm7_and_fits_160_characters_in_one_segment() {
+        assert_eq!(body(&"a".repeat(160)).encoding(), Encoding::Gsm7);
+        assert_eq!(body(&"a".repeat(160)).segments(), 1);
+    }
+
+    #[test]
+    fn a_161_character_gsm7_message_needs_two_153_septet_parts() {
+        assert_eq!(body(&"a".repeat(161)).segments(), 2);
+        assert_eq!(body(&"a".repeat(306)).segments(), 2);
+        assert_eq!(body(&"a".repeat(307)).segments(), 3);
+    }
+
+    #[test]
+    fn extension_characters_count_as_two_septets() {
+        assert_eq!(body(&"€".repeat(80)).encoding(), Encoding::Gsm7);
+        assert_eq!(body(&"€".repeat(80)).segments(), 1);
+        assert_eq!(body(&"€".repeat(81)).segments(), 2);
+    }
+
+    #[test]
+    fn one_emoji_switches_the_whole_message_to_ucs2() {
+        let text = format!("{}😀", "a".repeat(60));
+        assert_eq!(body(&text).encoding(), Encoding::Ucs2);
+        // 60 + 2 UTF-16 units = 62 <= 70.
+        assert_eq!(body(&text).segments(), 1);
+        assert_eq!(body(&"é".repeat(10)).encoding(), Encoding::Gsm7);
+        assert_eq!(body(&"ç".repeat(71)).segments(), 2);
+        assert_eq!(body(&"ç".repeat(134)).segments(), 2);
+        assert_eq!(body(&"ç".repeat(135)).segments(), 3);
+    }
+
+    #[test]
+    fn an_empty_body_is_one_segment_and_an_overlong_one_is_rejected() {
+        assert_eq!(body("").segments(), 1);
+        assert_eq!(
+            SmsBody::parse("x".repeat(1601)),
+            Err(SmsBodyError::TooLong(1601))
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_text() {
+        assert_eq!(format!("{:?}", body("my secret")), "SmsBody(9 chars)");
+    }
+}
