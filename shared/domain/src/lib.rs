@@ -5,11 +5,13 @@
 //! segment counting). Must not do I/O: no database, network, clock or logging here.
 
 pub mod consent;
+pub mod inbound;
 pub mod phone;
 pub mod sid;
 pub mod sms_body;
 pub mod timezone;
 
+pub use inbound::{InboundSms, InboundSmsError};
 pub use consent::{ConsentSource, ConsentState, UnknownConsent};
 pub use phone::{MaskedPhone, PhoneError, PhoneNumber, Region};
 pub use sid::{AccountSid, MessageSid, MessagingServiceSid, SidError};

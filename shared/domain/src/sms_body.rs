@@ -88,6 +88,19 @@ fn gsm7_septets(c: char) -> Option<usize> {
     }
 }
 
+impl serde::Serialize for SmsBody {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SmsBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        SmsBody::parse(raw).map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Debug for SmsBody {
     /// Bodies are personal data: Debug shows only their size.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,0 +1,264 @@
+//! The typed settings struct. Names follow the original system's environment
+//! variables so its operators feel at home; see `.env.example` for every one.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+use smsbot_domain::{MessagingServiceSid, PhoneNumber, Region, Timezone};
+use url::Url;
+
+/// Variables that may come from the Secrets Manager secret instead of the
+/// environment (the secret is a JSON object with these keys).
+pub const SECRET_KEYS: &[&str] = &[
+    "DATABASE_URL",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_SECONDARY_AUTH_TOKEN",
+    "OPENROUTER_API_KEY",
+    "ADMIN_API_KEY",
+];
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{0} is required but not set")]
+    Missing(&'static str),
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// How outbound SMS leave: a From number or a Messaging Service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sender {
+    PhoneNumber(PhoneNumber),
+    MessagingService(MessagingServiceSid),
+}
+
+/// Everything an entry point may need. Optional parts are `None` when unset; each
+/// function asks for what it uses through the `require_*` accessors, so a missing
+/// value is reported by name at start-up, not at the first request.
+#[derive(Clone)]
+pub struct Settings {
+    pub database_url: Option<SecretString>,
+    pub database_pool_size: usize,
+    pub twilio_account_sid: Option<String>,
+    pub twilio_auth_tokens: Vec<SecretString>,
+    pub twilio_sender: Option<Sender>,
+    pub twilio_api_base: Url,
+    pub openrouter_api_key: Option<SecretString>,
+    pub openrouter_model: String,
+    pub admin_api_key: Option<SecretString>,
+    pub public_base_url: Option<Url>,
+    pub inbound_queue_url: Option<String>,
+    pub outbound_queue_url: Option<String>,
+    pub idempotency_table: Option<String>,
+    pub secrets_arn: Option<String>,
+    pub default_region: Region,
+    pub business_timezone: Timezone,
+    pub business_name: String,
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(&std::env::vars().collect())
+    }
+
+    /// Reads a map of variables (the environment, possibly with secrets overlaid).
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            vars.get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let secret = |name: &str| get(name).map(SecretString::from);
+
+        let twilio_auth_tokens = ["TWILIO_AUTH_TOKEN", "TWILIO_SECONDARY_AUTH_TOKEN"]
+            .iter()
+            .filter_map(|name| secret(name))
+            .collect();
+        let twilio_sender = match (
+            get("TWILIO_MESSAGING_SERVICE_SID"),
+            get("TWILIO_PHONE_NUMBER"),
+        ) {
+            (Some(sid), _) => Some(Sender::MessagingService(
+                MessagingServiceSid::parse(&sid).map_err(|e| invalid("TWILIO_MESSAGING_SERVICE_SID", e))?,
+            )),
+            (None, Some(number)) => Some(Sender::PhoneNumber(
+                PhoneNumber::parse_e164(&number).map_err(|e| invalid("TWILIO_PHONE_NUMBER", e))?,
+            )),
+            (None, None) => None,
+        };
+        let url = |name: &'static str| -> Result<Option<Url>, ConfigError> {
+            get(name)
+                .map(|raw| Url::parse(&raw).map_err(|e| invalid(name, e)))
+                .transpose()
+        };
+        Ok(Self {
+            database_url: secret("DATABASE_URL"),
+            database_pool_size: get("DATABASE_POOL_SIZE")
+                .map(|v| v.parse().map_err(|e| invalid("DATABASE_POOL_SIZE", e)))
+                .transpose()?
+                .unwrap_or(4),
+            twilio_account_sid: get("TWILIO_ACCOUNT_SID"),
+            twilio_auth_tokens,
+            twilio_sender,
+            twilio_api_base: url("TWILIO_API_BASE")?
+                .unwrap_or_else(|| Url::parse("https://api.twilio.com").expect("static URL")),
+            openrouter_api_key: secret("OPENROUTER_API_KEY"),
+            openrouter_model: get("OPENROUTER_MODEL")
+                .unwrap_or_else(|| "openai/gpt-4o-mini".to_owned()),
+            admin_api_key: secret("ADMIN_API_KEY"),
+            public_base_url: url("PUBLIC_BASE_URL")?,
+            inbound_queue_url: get("INBOUND_QUEUE_URL"),
+            outbound_queue_url: get("OUTBOUND_QUEUE_URL"),
+            idempotency_table: get("IDEMPOTENCY_TABLE"),
+            secrets_arn: get("APP_SECRETS_ARN"),
+            default_region: get("DEFAULT_PHONE_REGION")
+                .map(|r| Region::parse(&r).map_err(|e| invalid("DEFAULT_PHONE_REGION", e)))
+                .transpose()?
+                .unwrap_or(Region::US),
+            business_timezone: get("BUSINESS_TIMEZONE")
+                .map(|tz| Timezone::parse(&tz).map_err(|e| invalid("BUSINESS_TIMEZONE", e)))
+                .transpose()?
+                .unwrap_or_else(|| chrono_tz_default()),
+            business_name: get("BUSINESS_NAME").unwrap_or_else(|| "our office".to_owned()),
+        })
+    }
+
+    pub fn require_database_url(&self) -> Result<&str, ConfigError> {
+        self.database_url
+            .as_ref()
+            .map(|s| s.expose_secret())
+            .ok_or(ConfigError::Missing("DATABASE_URL"))
+    }
+
+    pub fn require_public_base_url(&self) -> Result<&Url, ConfigError> {
+        self.public_base_url
+            .as_ref()
+            .ok_or(ConfigError::Missing("PUBLIC_BASE_URL"))
+    }
+
+    pub fn require_inbound_queue_url(&self) -> Result<&str, ConfigError> {
+        self.inbound_queue_url
+            .as_deref()
+            .ok_or(ConfigError::Missing("INBOUND_QUEUE_URL"))
+    }
+
+    pub fn require_idempotency_table(&self) -> Result<&str, ConfigError> {
+        self.idempotency_table
+            .as_deref()
+            .ok_or(ConfigError::Missing("IDEMPOTENCY_TABLE"))
+    }
+
+    /// Current and (during rotation) secondary Twilio auth tokens.
+    pub fn require_twilio_auth_tokens(&self) -> Result<Vec<&str>, ConfigError> {
+        if self.twilio_auth_tokens.is_empty() {
+            return Err(ConfigError::Missing("TWILIO_AUTH_TOKEN"));
+        }
+        Ok(self
+            .twilio_auth_tokens
+            .iter()
+            .map(|t| t.expose_secret())
+            .collect())
+    }
+}
+
+fn chrono_tz_default() -> Timezone {
+    Timezone::parse("America/New_York").expect("static zone name")
+}
+
+fn invalid(name: &'static str, reason: impl fmt::Display) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        reason: reason.to_string(),
+    }
+}
+
+/// Secrets show as `[redacted]`; everything else is printed for start-up logs.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |present: bool| if present { "[redacted]" } else { "unset" };
+        f.debug_struct("Settings")
+            .field("database_url", &redacted(self.database_url.is_some()))
+            .field("database_pool_size", &self.database_pool_size)
+            .field("twilio_account_sid", &self.twilio_account_sid)
+            .field("twilio_auth_tokens", &format!("{} [redacted]", self.twilio_auth_tokens.len()))
+            .field("twilio_sender", &self.twilio_sender.as_ref().map(|s| match s {
+                Sender::PhoneNumber(p) => p.masked().to_string(),
+                Sender::MessagingService(sid) => sid.to_string(),
+            }))
+            .field("twilio_api_base", &self.twilio_api_base.as_str())
+            .field("openrouter_api_key", &redacted(self.openrouter_api_key.is_some()))
+            .field("openrouter_model", &self.openrouter_model)
+            .field("admin_api_key", &redacted(self.admin_api_key.is_some()))
+            .field("public_base_url", &self.public_base_url.as_ref().map(Url::as_str))
+            .field("inbound_queue_url", &self.inbound_queue_url)
+            .field("outbound_queue_url", &self.outbound_queue_url)
+            .field("idempotency_table", &self.idempotency_table)
+            .field("secrets_arn", &self.secrets_arn)
+            .field("business_timezone", &self.business_timezone)
+            .field("business_name", &self.business_name)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn debug_output_never_contains_a_secret() {
+        let settings = Settings::from_vars(&vars(&[
+            ("DATABASE_URL", "postgres://app:hunter2@db/app"),
+            ("TWILIO_AUTH_TOKEN", "tok-live-123"),
+            ("ADMIN_API_KEY", "admin-key-xyz"),
+            ("OPENROUTER_API_KEY", "sk-or-abc"),
+        ]))
+        .unwrap();
+        let shown = format!("{settings:?}");
+        for secret in ["hunter2", "tok-live-123", "admin-key-xyz", "sk-or-abc"] {
+            assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+        assert!(shown.contains("[redacted]"));
+    }
+
+    #[test]
+    fn both_auth_tokens_are_kept_for_rotation() {
+        let settings = Settings::from_vars(&vars(&[
+            ("TWILIO_AUTH_TOKEN", "new"),
+            ("TWILIO_SECONDARY_AUTH_TOKEN", "old"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.require_twilio_auth_tokens().unwrap(), vec!["new", "old"]);
+    }
+
+    #[test]
+    fn a_messaging_service_wins_over_a_from_number() {
+        let settings = Settings::from_vars(&vars(&[
+            ("TWILIO_PHONE_NUMBER", "+14155550100"),
+            ("TWILIO_MESSAGING_SERVICE_SID", "MG0123456789abcdef0123456789abcdef"),
+        ]))
+        .unwrap();
+        assert!(matches!(settings.twilio_sender, Some(Sender::MessagingService(_))));
+    }
+
+    #[test]
+    fn an_unknown_business_timezone_is_reported_by_name() {
+        let err = Settings::from_vars(&vars(&[("BUSINESS_TIMEZONE", "Nowhere/Land")])).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { name: "BUSINESS_TIMEZONE", .. }));
+    }
+
+    #[test]
+    fn missing_required_values_are_named() {
+        let settings = Settings::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(settings.require_database_url(), Err(ConfigError::Missing("DATABASE_URL")));
+        assert_eq!(
+            settings.require_twilio_auth_tokens(),
+            Err(ConfigError::Missing("TWILIO_AUTH_TOKEN"))
+        );
+    }
+}

@@ -1,0 +1,15 @@
+//! PostgreSQL: the system's source of truth.
+//!
+//! Owns the connection pool (TLS-capable for RDS), the migrations runner and one
+//! module per aggregate that turns rows into domain values. All SQL of the project
+//! lives in this crate; it must not hold business decisions beyond what the
+//! database itself guarantees (constraints, row locks, monotonic updates).
+
+pub mod contacts;
+mod error;
+pub mod messages;
+pub mod migrate;
+pub mod pool;
+
+pub use error::StoreError;
+pub use pool::{Pool, connect};

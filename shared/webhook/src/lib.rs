@@ -1,0 +1,56 @@
+//! The Twilio webhook HTTP surface: one router for the Lambda and the local process.
+//!
+//! Owns `POST /webhooks/sms/inbound` (verify, claim, enqueue, answer empty TwiML)
+//! and `POST /webhooks/sms/status` (verify, apply the delivery status). It does the
+//! least possible work so Twilio never waits on the conversation: it must not parse
+//! meaning, touch conversation state or send SMS.
+
+mod error;
+mod inbound;
+pub mod ports;
+mod signed_form;
+mod status;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::post;
+use smsbot_twilio::RequestValidator;
+use url::Url;
+
+pub use error::WebhookError;
+pub use ports::{DeliveryStatuses, InboundQueue, MessageClaims};
+
+pub const INBOUND_PATH: &str = "/webhooks/sms/inbound";
+pub const STATUS_PATH: &str = "/webhooks/sms/status";
+
+/// What the handlers need; each capability behind its own small port.
+#[derive(Clone)]
+pub struct WebhookState {
+    pub validator: Arc<RequestValidator>,
+    /// The URL Twilio is configured to call, up to (not including) `/webhooks/…`.
+    /// Signatures are checked against it, never against a URL rebuilt from the
+    /// request: API Gateway stages and custom domains would make that wrong.
+    pub public_base_url: Url,
+    pub claims: Arc<dyn MessageClaims>,
+    pub queue: Arc<dyn InboundQueue>,
+    pub statuses: Arc<dyn DeliveryStatuses>,
+}
+
+impl WebhookState {
+    /// The exact URL Twilio signed for `path` with the request's query string.
+    pub(crate) fn signed_url(&self, path: &str, query: Option<&str>) -> String {
+        let base = self.public_base_url.as_str().trim_end_matches('/');
+        match query {
+            Some(q) if !q.is_empty() => format!("{base}{path}?{q}"),
+            _ => format!("{base}{path}"),
+        }
+    }
+}
+
+pub fn router(state: WebhookState) -> Router {
+    Router::new()
+        .route(INBOUND_PATH, post(inbound::receive))
+        .route(STATUS_PATH, post(status::receive))
+        .with_state(state)
+}

@@ -1,0 +1,100 @@
+//! The webhook's ports: one small trait per capability, and their adapters.
+//!
+//! Handlers see only these traits, so tests can put a failing dependency in place;
+//! the adapters translate each infrastructure error into `WebhookError`.
+
+use async_trait::async_trait;
+use smsbot_aws::{Claim, FifoMessage, IdempotencyStore, SqsQueue};
+use smsbot_domain::{InboundSms, MessageSid};
+use smsbot_store::messages::{self, StatusUpdate};
+use smsbot_twilio::{MessageStatus, TwilioErrorCode};
+
+use crate::WebhookError;
+
+pub use smsbot_aws::Claim as ClaimOutcome;
+
+/// Remembers which MessageSids were handed on already.
+#[async_trait]
+pub trait MessageClaims: Send + Sync {
+    async fn claim(&self, key: &str) -> Result<Claim, WebhookError>;
+    async fn complete(&self, key: &str) -> Result<(), WebhookError>;
+    async fn release(&self, key: &str) -> Result<(), WebhookError>;
+}
+
+/// Hands an inbound SMS to the conversation worker.
+#[async_trait]
+pub trait InboundQueue: Send + Sync {
+    async fn enqueue(&self, sms: &InboundSms) -> Result<(), WebhookError>;
+}
+
+/// A parsed delivery status callback.
+#[derive(Debug, Clone)]
+pub struct StatusCallback {
+    pub message_sid: MessageSid,
+    pub status: MessageStatus,
+    pub error_code: Option<TwilioErrorCode>,
+    pub recipient_opted_out: bool,
+}
+
+/// Applies delivery statuses to stored messages.
+#[async_trait]
+pub trait DeliveryStatuses: Send + Sync {
+    async fn apply(&self, callback: &StatusCallback) -> Result<(), WebhookError>;
+}
+
+fn unavailable(err: impl std::error::Error + Send + Sync + 'static) -> WebhookError {
+    WebhookError::Unavailable(Box::new(err))
+}
+
+#[async_trait]
+impl MessageClaims for IdempotencyStore {
+    async fn claim(&self, key: &str) -> Result<Claim, WebhookError> {
+        IdempotencyStore::claim(self, key).await.map_err(unavailable)
+    }
+    async fn complete(&self, key: &str) -> Result<(), WebhookError> {
+        IdempotencyStore::complete(self, key)
+            .await
+            .map_err(unavailable)
+    }
+    async fn release(&self, key: &str) -> Result<(), WebhookError> {
+        IdempotencyStore::release(self, key)
+            .await
+            .map_err(unavailable)
+    }
+}
+
+/// The FIFO message for an inbound SMS: one group per contact (a hash, never the
+/// number itself) keeps each conversation in order; the MessageSid deduplicates.
+pub fn fifo_message(sms: &InboundSms) -> Result<FifoMessage, serde_json::Error> {
+    Ok(FifoMessage {
+        body: serde_json::to_string(sms)?,
+        group_id: sms.from.pseudonym(),
+        deduplication_id: sms.message_sid.as_str().to_owned(),
+    })
+}
+
+#[async_trait]
+impl InboundQueue for SqsQueue {
+    async fn enqueue(&self, sms: &InboundSms) -> Result<(), WebhookError> {
+        let message = fifo_message(sms).map_err(unavailable)?;
+        self.send_fifo(&message).await.map_err(unavailable)
+    }
+}
+
+#[async_trait]
+impl DeliveryStatuses for smsbot_store::Pool {
+    async fn apply(&self, callback: &StatusCallback) -> Result<(), WebhookError> {
+        let update = StatusUpdate {
+            twilio_sid: callback.message_sid.as_str(),
+            status: callback.status.as_str(),
+            rank: i16::from(callback.status.rank()),
+            error_code: callback.error_code.map(|c| c.get() as i32),
+            recipient_opted_out: callback.recipient_opted_out,
+        };
+        let outcome = messages::apply_status(self, &update)
+            .await
+            .map_err(unavailable)?;
+        tracing::info!(status = update.status, ?outcome, "delivery status recorded");
+        Ok(())
+    }
+}
