@@ -50,8 +50,7 @@ impl InboundSms {
                 .map(AccountSid::parse)
                 .transpose()
                 .map_err(|e| malformed("AccountSid")(&e))?,
-            from: PhoneNumber::parse_e164(required("From")?)
-                .map_err(|e| malformed("From")(&e))?,
+            from: PhoneNumber::parse_e164(required("From")?).map_err(|e| malformed("From")(&e))?,
             to: PhoneNumber::parse_e164(required("To")?).map_err(|e| malformed("To")(&e))?,
             body: SmsBody::parse(field("Body").unwrap_or_default())
                 .map_err(|e| malformed("Body")(&e))?,
@@ -112,7 +111,13 @@ mod tests {
             ("To", "+14155550199"),
         ]))
         .unwrap_err();
-        assert!(matches!(err, InboundSmsError::Malformed { field: "MessageSid", .. }));
+        assert!(matches!(
+            err,
+            InboundSmsError::Malformed {
+                field: "MessageSid",
+                ..
+            }
+        ));
     }
 
     #[test]

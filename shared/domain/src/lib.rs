@@ -11,8 +11,8 @@ pub mod sid;
 pub mod sms_body;
 pub mod timezone;
 
-pub use inbound::{InboundSms, InboundSmsError};
 pub use consent::{ConsentSource, ConsentState, UnknownConsent};
+pub use inbound::{InboundSms, InboundSmsError};
 pub use phone::{MaskedPhone, PhoneError, PhoneNumber, Region};
 pub use sid::{AccountSid, MessageSid, MessagingServiceSid, SidError};
 pub use sms_body::{Encoding, SmsBody, SmsBodyError};

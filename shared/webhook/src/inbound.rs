@@ -54,5 +54,8 @@ pub(crate) async fn receive(
 }
 
 fn twiml() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], EMPTY_TWIML)
+    (
+        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        EMPTY_TWIML,
+    )
 }

@@ -49,7 +49,9 @@ fn unavailable(err: impl std::error::Error + Send + Sync + 'static) -> WebhookEr
 #[async_trait]
 impl MessageClaims for IdempotencyStore {
     async fn claim(&self, key: &str) -> Result<Claim, WebhookError> {
-        IdempotencyStore::claim(self, key).await.map_err(unavailable)
+        IdempotencyStore::claim(self, key)
+            .await
+            .map_err(unavailable)
     }
     async fn complete(&self, key: &str) -> Result<(), WebhookError> {
         IdempotencyStore::complete(self, key)

@@ -1,0 +1,181 @@
+//! Test fixtures: a fresh database per test, fresh AWS resources in the emulator,
+//! and the sample events of `events/`.
+//!
+//! The environment comes from `scripts/test` (or `scripts/dev-env`): `DATABASE_URL`
+//! names a server where tests may create databases, `AWS_ENDPOINT_URL` the local AWS
+//! emulator. Nothing here may reach a real AWS account or a shared database.
+
+use std::path::PathBuf;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    TimeToLiveSpecification,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+use smsbot_store::Pool;
+
+fn required_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests through scripts/test (or scripts/dev-env -- cargo test)")
+    })
+}
+
+/// A database of its own for one test, migrated with the real migrations.
+pub struct TestDatabase {
+    pub pool: Pool,
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        let server = required_env("DATABASE_URL");
+        let name = format!("smsbot_test_{}", uuid::Uuid::new_v4().simple());
+        let (admin, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
+            .await
+            .expect("connect to the test server");
+        tokio::spawn(connection);
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create the test database");
+        let mut url = url::Url::parse(&server).expect("DATABASE_URL must be a URL");
+        url.set_path(&name);
+        let url = url.to_string();
+        let pool = smsbot_store::connect(&url, 8).expect("pool");
+        smsbot_store::migrate::run(&pool)
+            .await
+            .expect("migrations apply");
+        Self { pool, name, url }
+    }
+}
+
+/// SDK configuration for the emulator, with a unique suffix for resource names.
+pub async fn aws() -> aws_config::SdkConfig {
+    required_env("AWS_ENDPOINT_URL");
+    smsbot_aws::sdk_config().await
+}
+
+/// An SDK configuration pointing at a closed port: every call fails to connect,
+/// as when the service is down.
+pub async fn unreachable_aws() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url("http://127.0.0.1:9")
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .load()
+        .await
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Creates a FIFO queue (content deduplication off: we always pass an id).
+pub async fn create_fifo_queue(sdk: &aws_config::SdkConfig, prefix: &str) -> String {
+    aws_sdk_sqs::Client::new(sdk)
+        .create_queue()
+        .queue_name(format!("{}.fifo", unique(prefix)))
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .attributes(QueueAttributeName::VisibilityTimeout, "30")
+        .send()
+        .await
+        .expect("create FIFO queue")
+        .queue_url()
+        .expect("queue url")
+        .to_owned()
+}
+
+/// Creates the idempotency table as the template defines it: key `id`, TTL on
+/// `expiration`, on-demand billing.
+pub async fn create_idempotency_table(sdk: &aws_config::SdkConfig) -> String {
+    let client = aws_sdk_dynamodb::Client::new(sdk);
+    let name = unique("idempotency");
+    client
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .send()
+        .await
+        .expect("create table");
+    client
+        .update_time_to_live()
+        .table_name(&name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name("expiration")
+                .enabled(true)
+                .build()
+                .expect("ttl"),
+        )
+        .send()
+        .await
+        .expect("enable TTL");
+    name
+}
+
+/// Every message currently visible on the queue (drains it).
+pub async fn drain_queue(
+    sdk: &aws_config::SdkConfig,
+    url: &str,
+) -> Vec<aws_sdk_sqs::types::Message> {
+    let client = aws_sdk_sqs::Client::new(sdk);
+    let mut all = Vec::new();
+    loop {
+        let batch = client
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .send()
+            .await
+            .expect("receive");
+        let messages = batch.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return all;
+        }
+        for m in &messages {
+            client
+                .delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete");
+        }
+        all.extend(messages);
+    }
+}
+
+/// The repository's `events/` folder.
+pub fn events_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events")
+}
+
+/// A sample event as text.
+pub fn event_text(name: &str) -> String {
+    std::fs::read_to_string(events_dir().join(name))
+        .unwrap_or_else(|e| panic!("events/{name}: {e}"))
+}
+
+/// An API Gateway event from `events/`, converted the way the Lambda runtime does.
+pub fn http_event(name: &str) -> lambda_http::Request {
+    lambda_http::request::from_str(&event_text(name)).expect("a valid API Gateway event")
+}
+
+/// The auth token and public URL the sample events are signed for (events/README.md).
+pub const EVENTS_AUTH_TOKEN: &str = "local-dev-auth-token";
+pub const EVENTS_PUBLIC_BASE_URL: &str = "https://abc123.execute-api.us-east-1.amazonaws.com";
