@@ -1,0 +1,191 @@
+//! Offline natural-language understanding for the SMS appointment bot.
+//!
+//! Owns: the public API ([`understand`], [`Understanding`], [`Intent`],
+//! [`Direction`]) that turns one message, the current instant and the
+//! business timezone into an intent, the appointment date and time it names
+//! (resolved to a concrete local date and wall-clock time) and a confidence.
+//! Submodules own the tokenizer, date, time and intent rules; `eval` owns the
+//! scoring of labelled corpora (the only place that reads files).
+//! Must not: call the network, read the clock (the caller passes `now`), or
+//! panic on any input.
+
+mod calendar;
+pub mod date;
+pub mod eval;
+pub mod intent;
+pub mod time;
+pub mod tokens;
+
+use chrono::{DateTime, LocalResult, NaiveDate, NaiveTime, TimeZone};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+pub use intent::{Direction, Intent};
+
+/// What one message means.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Understanding {
+    /// What the sender wants.
+    pub intent: Intent,
+    /// A single day named, resolved to the future in the business timezone.
+    pub date: Option<NaiveDate>,
+    /// A range of days (inclusive) such as "next week"; `date` is None then.
+    pub date_range: Option<(NaiveDate, NaiveDate)>,
+    /// An exact wall-clock time named. On a DST spring-forward day a time in
+    /// the skipped hour is moved forward by the gap (2:30 -> 3:30 in New York).
+    pub time: Option<NaiveTime>,
+    /// A window of the day: "morning", or the open side of "after 5".
+    pub time_range: Option<(NaiveTime, NaiveTime)>,
+    /// 1-based option for [`Intent::Select`].
+    pub selection: Option<u8>,
+    /// Later / Earlier for [`Intent::Alternatives`].
+    pub direction: Option<Direction>,
+    /// 0..=1: how sure the rules are of the intent (and of the date and time).
+    pub confidence: f32,
+}
+
+impl Understanding {
+    /// True when the confidence is below `threshold`: the hybrid policy asks
+    /// the LLM in that case.
+    pub fn low_confidence(&self, threshold: f32) -> bool {
+        self.confidence < threshold
+    }
+
+    /// The named date and time as an instant in `tz`, when both are known.
+    /// A time that does not exist (skipped by DST) is moved forward by the
+    /// gap; an ambiguous one (repeated by DST) takes the earlier instant.
+    pub fn instant(&self, tz: Tz) -> Option<DateTime<Tz>> {
+        let naive = self.date?.and_time(self.time?);
+        local_instant(tz, naive)
+    }
+}
+
+/// Default confidence threshold below which the LLM would be consulted.
+pub const DEFAULT_LLM_THRESHOLD: f32 = 0.6;
+
+fn local_instant(tz: Tz, naive: chrono::NaiveDateTime) -> Option<DateTime<Tz>> {
+    match tz.from_local_datetime(&naive) {
+        LocalResult::Single(t) => Some(t),
+        LocalResult::Ambiguous(a, _) => Some(a),
+        LocalResult::None => {
+            // Spring forward: read the wall time with the offset in force just
+            // before the gap, so 02:30 EST becomes 03:30 EDT.
+            let before = tz
+                .from_local_datetime(&(naive - chrono::Duration::hours(3)))
+                .earliest()?;
+            let offset = chrono::Offset::fix(before.offset());
+            let utc = naive - chrono::Duration::seconds(offset.local_minus_utc().into());
+            Some(tz.from_utc_datetime(&utc))
+        }
+    }
+}
+
+/// Understands one message. `now` is the current instant in the business
+/// timezone; dates resolve to the future relative to its local date.
+pub fn understand(text: &str, now: DateTime<Tz>) -> Understanding {
+    let toks = tokens::tokenize(text);
+    let today = now.date_naive();
+    let d = date::find(&toks, today);
+    let t = time::find(&toks);
+    let mut time = t.time;
+    let mut time_range = t.range;
+    if time.is_none() && time_range.is_none() && d.evening {
+        time_range = NaiveTime::from_hms_opt(17, 0, 0).zip(NaiveTime::from_hms_opt(21, 0, 0));
+    }
+    // DST: a wall-clock time skipped on the named day (or today, when only a
+    // time is named) is moved forward to the first instant that exists.
+    if let Some(tm) = time {
+        let day = d.date.unwrap_or(today);
+        if let Some(inst) = local_instant(now.timezone(), day.and_time(tm))
+            && inst.date_naive() == day
+        {
+            time = Some(inst.time());
+        }
+    }
+    let found = intent::Found {
+        has_date: d.date.is_some() || d.range.is_some(),
+        has_time: time.is_some() || time_range.is_some(),
+        exact_time: time.is_some(),
+    };
+    let r = intent::classify(&toks, found);
+    let mut confidence = r.confidence;
+    if time.is_none() && time_range.is_none() && text.contains(|c: char| c.is_ascii_digit()) {
+        // digits we did not read as a date, a time or an option: less sure
+        let used = d.date.is_some() || r.selection.is_some();
+        if !used {
+            confidence *= 0.9;
+        }
+    }
+    Understanding {
+        intent: r.intent,
+        date: d.date,
+        date_range: d.range,
+        time,
+        time_range,
+        selection: r.selection,
+        direction: r.direction,
+        confidence: confidence.clamp(0.0, 1.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::America::New_York;
+
+    fn ny(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Tz> {
+        New_York
+            .with_ymd_and_hms(y, m, d, h, min, 0)
+            .single()
+            .expect("unambiguous test instant")
+    }
+
+    fn t(h: u32, m: u32) -> Option<NaiveTime> {
+        NaiveTime::from_hms_opt(h, m, 0)
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(y, m, d)
+    }
+
+    #[test]
+    fn a_skipped_spring_forward_time_moves_to_the_first_valid_minute() {
+        // 2019-03-10 is the New York spring-forward day: 02:00-02:59 do not exist.
+        let u = understand("book me sunday at 2:30 am", ny(2019, 3, 8, 9, 0));
+        assert_eq!(u.date, day(2019, 3, 10));
+        assert_eq!(u.time, t(3, 30));
+        let inst = u.instant(New_York).expect("an instant");
+        assert_eq!(inst.to_rfc3339(), "2019-03-10T03:30:00-04:00");
+    }
+
+    #[test]
+    fn the_repeated_fall_back_hour_takes_the_first_instant() {
+        let u = understand("nov 3 at 1:30 am", ny(2019, 10, 30, 9, 0));
+        assert_eq!(u.time, t(1, 30));
+        let inst = u.instant(New_York).expect("an instant");
+        assert_eq!(inst.to_rfc3339(), "2019-11-03T01:30:00-04:00");
+    }
+
+    #[test]
+    fn tomorrow_late_in_the_evening_is_the_next_local_day() {
+        // 23:30 in New York is already the next day in UTC.
+        let u = understand("tmrw @ 3", ny(2019, 12, 31, 23, 30));
+        assert_eq!(u.date, day(2020, 1, 1));
+        assert_eq!(u.time, t(15, 0));
+        assert_eq!(u.intent, Intent::Book);
+    }
+
+    #[test]
+    fn a_message_without_a_date_reports_none() {
+        let u = understand("yes that works", ny(2019, 3, 1, 9, 0));
+        assert_eq!(u.date, None);
+        assert_eq!(u.time, None);
+        assert_eq!(u.intent, Intent::Affirm);
+    }
+
+    #[test]
+    fn low_confidence_compares_with_the_threshold() {
+        let u = understand("what is albert einstein famous for", ny(2019, 3, 1, 9, 0));
+        assert!(u.low_confidence(0.6));
+    }
+}
