@@ -71,7 +71,10 @@ impl IdempotencyStore {
             .table_name(&self.table)
             .item("id", AttributeValue::S(key.to_owned()))
             .item("status", AttributeValue::S(IN_PROGRESS.to_owned()))
-            .item("expiration", number(now + self.remember_for.as_secs() as i64))
+            .item(
+                "expiration",
+                number(now + self.remember_for.as_secs() as i64),
+            )
             .item("lease_expiry", number(now + self.lease.as_secs() as i64))
             .condition_expression(
                 "attribute_not_exists(id) OR (#status = :in_progress AND lease_expiry < :now)",
@@ -127,7 +130,10 @@ impl IdempotencyStore {
             .table_name(&self.table)
             .item("id", AttributeValue::S(key.to_owned()))
             .item("status", AttributeValue::S(COMPLETED.to_owned()))
-            .item("expiration", number(now + self.remember_for.as_secs() as i64))
+            .item(
+                "expiration",
+                number(now + self.remember_for.as_secs() as i64),
+            )
             .send()
             .await
             .map_err(|e| unavailable("completing a claim", e))?;

@@ -24,7 +24,11 @@ pub enum SecretsError {
 /// Reads the environment and, when configured, the app secret.
 pub async fn load_settings(sdk: &aws_config::SdkConfig) -> Result<Settings, SecretsError> {
     let mut vars: HashMap<String, String> = std::env::vars().collect();
-    if let Some(arn) = vars.get("APP_SECRETS_ARN").filter(|v| !v.is_empty()).cloned() {
+    if let Some(arn) = vars
+        .get("APP_SECRETS_ARN")
+        .filter(|v| !v.is_empty())
+        .cloned()
+    {
         let client = aws_sdk_secretsmanager::Client::new(sdk);
         let secret = client
             .get_secret_value()

@@ -7,4 +7,4 @@
 mod settings;
 pub mod telemetry;
 
-pub use settings::{ConfigError, Sender, Settings, SECRET_KEYS};
+pub use settings::{ConfigError, SECRET_KEYS, Sender, Settings};

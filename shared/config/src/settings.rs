@@ -81,7 +81,8 @@ impl Settings {
             get("TWILIO_PHONE_NUMBER"),
         ) {
             (Some(sid), _) => Some(Sender::MessagingService(
-                MessagingServiceSid::parse(&sid).map_err(|e| invalid("TWILIO_MESSAGING_SERVICE_SID", e))?,
+                MessagingServiceSid::parse(&sid)
+                    .map_err(|e| invalid("TWILIO_MESSAGING_SERVICE_SID", e))?,
             )),
             (None, Some(number)) => Some(Sender::PhoneNumber(
                 PhoneNumber::parse_e164(&number).map_err(|e| invalid("TWILIO_PHONE_NUMBER", e))?,
@@ -182,16 +183,28 @@ impl fmt::Debug for Settings {
             .field("database_url", &redacted(self.database_url.is_some()))
             .field("database_pool_size", &self.database_pool_size)
             .field("twilio_account_sid", &self.twilio_account_sid)
-            .field("twilio_auth_tokens", &format!("{} [redacted]", self.twilio_auth_tokens.len()))
-            .field("twilio_sender", &self.twilio_sender.as_ref().map(|s| match s {
-                Sender::PhoneNumber(p) => p.masked().to_string(),
-                Sender::MessagingService(sid) => sid.to_string(),
-            }))
+            .field(
+                "twilio_auth_tokens",
+                &format!("{} [redacted]", self.twilio_auth_tokens.len()),
+            )
+            .field(
+                "twilio_sender",
+                &self.twilio_sender.as_ref().map(|s| match s {
+                    Sender::PhoneNumber(p) => p.masked().to_string(),
+                    Sender::MessagingService(sid) => sid.to_string(),
+                }),
+            )
             .field("twilio_api_base", &self.twilio_api_base.as_str())
-            .field("openrouter_api_key", &redacted(self.openrouter_api_key.is_some()))
+            .field(
+                "openrouter_api_key",
+                &redacted(self.openrouter_api_key.is_some()),
+            )
             .field("openrouter_model", &self.openrouter_model)
             .field("admin_api_key", &redacted(self.admin_api_key.is_some()))
-            .field("public_base_url", &self.public_base_url.as_ref().map(Url::as_str))
+            .field(
+                "public_base_url",
+                &self.public_base_url.as_ref().map(Url::as_str),
+            )
             .field("inbound_queue_url", &self.inbound_queue_url)
             .field("outbound_queue_url", &self.outbound_queue_url)
             .field("idempotency_table", &self.idempotency_table)
@@ -207,7 +220,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -233,29 +249,47 @@ mod tests {
             ("TWILIO_SECONDARY_AUTH_TOKEN", "old"),
         ]))
         .unwrap();
-        assert_eq!(settings.require_twilio_auth_tokens().unwrap(), vec!["new", "old"]);
+        assert_eq!(
+            settings.require_twilio_auth_tokens().unwrap(),
+            vec!["new", "old"]
+        );
     }
 
     #[test]
     fn a_messaging_service_wins_over_a_from_number() {
         let settings = Settings::from_vars(&vars(&[
             ("TWILIO_PHONE_NUMBER", "+14155550100"),
-            ("TWILIO_MESSAGING_SERVICE_SID", "MG0123456789abcdef0123456789abcdef"),
+            (
+                "TWILIO_MESSAGING_SERVICE_SID",
+                "MG0123456789abcdef0123456789abcdef",
+            ),
         ]))
         .unwrap();
-        assert!(matches!(settings.twilio_sender, Some(Sender::MessagingService(_))));
+        assert!(matches!(
+            settings.twilio_sender,
+            Some(Sender::MessagingService(_))
+        ));
     }
 
     #[test]
     fn an_unknown_business_timezone_is_reported_by_name() {
         let err = Settings::from_vars(&vars(&[("BUSINESS_TIMEZONE", "Nowhere/Land")])).unwrap_err();
-        assert!(matches!(err, ConfigError::Invalid { name: "BUSINESS_TIMEZONE", .. }));
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "BUSINESS_TIMEZONE",
+                ..
+            }
+        ));
     }
 
     #[test]
     fn missing_required_values_are_named() {
         let settings = Settings::from_vars(&HashMap::new()).unwrap();
-        assert_eq!(settings.require_database_url(), Err(ConfigError::Missing("DATABASE_URL")));
+        assert_eq!(
+            settings.require_database_url(),
+            Err(ConfigError::Missing("DATABASE_URL"))
+        );
         assert_eq!(
             settings.require_twilio_auth_tokens(),
             Err(ConfigError::Missing("TWILIO_AUTH_TOKEN"))

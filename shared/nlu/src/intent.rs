@@ -74,7 +74,8 @@ impl Intent {
         Intent::ALL.into_iter().find(|i| i.as_str() == s)
     }
 
-    fn idx(self) -> usize {
+    /// Position in [`Intent::ALL`].
+    pub fn idx(self) -> usize {
         self as usize
     }
 }
@@ -429,7 +430,8 @@ fn selection(toks: &[Tok], ws: &[&str]) -> Option<u8> {
     }
 }
 
-const N: usize = Intent::ALL.len();
+/// Number of intents.
+pub const N: usize = Intent::ALL.len();
 
 /// Lexicon lookup with a light stemmer ("moved" -> "move", "openings" ->
 /// "opening", "cancelling" -> "cancel").
@@ -501,18 +503,30 @@ fn is_book_verb(w: &str) -> bool {
     matches!(w, "book" | "schedule" | "reserve" | "setup" | "rebook")
 }
 
-/// Classifies a tokenized message.
+/// Classifies a tokenized message: the lexicon rules, then the learned
+/// re-scorer ([`crate::model`]) over words and the rule scores.
 pub fn classify(toks: &[Tok], found: Found) -> Classified {
+    let (rule, score) = classify_rules(toks, found);
+    if rule.intent == Select {
+        return rule;
+    }
+    crate::model::rescore(toks, found, &score, rule)
+}
+
+/// The lexicon rules alone: their answer and the score of every intent
+/// (all zero for a selection, which the rules settle by themselves).
+pub fn classify_rules(toks: &[Tok], found: Found) -> (Classified, [f32; N]) {
     let ws = words(toks);
     if let Some(sel) = selection(toks, &ws)
         && !found.has_time
     {
-        return Classified {
+        let c = Classified {
             intent: Select,
             selection: Some(sel),
             direction: None,
             confidence: 0.9,
         };
+        return (c, [0f32; N]);
     }
     let mut score = [0f32; N];
     for (k, w) in ws.iter().enumerate() {
@@ -804,16 +818,13 @@ pub fn classify(toks: &[Tok], found: Found) -> Classified {
     } else {
         None
     };
-    Classified {
+    let c = Classified {
         intent,
         selection: None,
-        direction: if intent == Alternatives {
-            direction
-        } else {
-            None
-        },
+        direction,
         confidence,
-    }
+    };
+    (c, score)
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 //! [`Direction`]) that turns one message, the current instant and the
 //! business timezone into an intent, the appointment date and time it names
 //! (resolved to a concrete local date and wall-clock time) and a confidence.
-//! Submodules own the tokenizer, date, time and intent rules; `eval` owns the
+//! Submodules own the tokenizer, date, time and intent rules (with the
+//! learned intent re-scorer in `model`); `eval` owns the
 //! scoring of labelled corpora (the only place that reads files).
 //! Must not: call the network, read the clock (the caller passes `now`), or
 //! panic on any input.
@@ -13,6 +14,7 @@ mod calendar;
 pub mod date;
 pub mod eval;
 pub mod intent;
+pub mod model;
 pub mod time;
 pub mod tokens;
 
@@ -80,9 +82,16 @@ fn local_instant(tz: Tz, naive: chrono::NaiveDateTime) -> Option<DateTime<Tz>> {
     }
 }
 
-/// Understands one message. `now` is the current instant in the business
-/// timezone; dates resolve to the future relative to its local date.
-pub fn understand(text: &str, now: DateTime<Tz>) -> Understanding {
+/// The tokens, dates and times of one message, before the intent rules.
+pub(crate) struct Prepared {
+    pub toks: Vec<tokens::Tok>,
+    pub date: date::DateFound,
+    pub time: Option<NaiveTime>,
+    pub time_range: Option<(NaiveTime, NaiveTime)>,
+    pub found: intent::Found,
+}
+
+pub(crate) fn prepare(text: &str, now: DateTime<Tz>) -> Prepared {
     let toks = tokens::tokenize(text);
     let today = now.date_naive();
     let d = date::find(&toks, today);
@@ -107,6 +116,25 @@ pub fn understand(text: &str, now: DateTime<Tz>) -> Understanding {
         has_time: time.is_some() || time_range.is_some(),
         exact_time: time.is_some(),
     };
+    Prepared {
+        toks,
+        date: d,
+        time,
+        time_range,
+        found,
+    }
+}
+
+/// Understands one message. `now` is the current instant in the business
+/// timezone; dates resolve to the future relative to its local date.
+pub fn understand(text: &str, now: DateTime<Tz>) -> Understanding {
+    let Prepared {
+        toks,
+        date: d,
+        time,
+        time_range,
+        found,
+    } = prepare(text, now);
     let r = intent::classify(&toks, found);
     let mut confidence = r.confidence;
     if time.is_none() && time_range.is_none() && text.contains(|c: char| c.is_ascii_digit()) {

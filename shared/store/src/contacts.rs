@@ -4,8 +4,8 @@
 //! event in the same transaction, so the audit trail can never disagree with the
 //! contact row.
 
-use smsbot_domain::{ConsentSource, ConsentState};
 use deadpool_postgres::GenericClient;
+use smsbot_domain::{ConsentSource, ConsentState};
 
 use crate::StoreError;
 

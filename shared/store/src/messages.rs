@@ -96,10 +96,13 @@ pub async fn apply_status(
 }
 
 async fn message_exists(db: &impl GenericClient, twilio_sid: &str) -> Result<bool, StoreError> {
-    db.query_opt("SELECT 1 FROM messages WHERE twilio_sid = $1", &[&twilio_sid])
-        .await
-        .map(|row| row.is_some())
-        .map_err(|e| StoreError::query("looking up a message", e))
+    db.query_opt(
+        "SELECT 1 FROM messages WHERE twilio_sid = $1",
+        &[&twilio_sid],
+    )
+    .await
+    .map(|row| row.is_some())
+    .map_err(|e| StoreError::query("looking up a message", e))
 }
 
 /// The status and error code a message shows now (for tests and the admin API).

@@ -1,0 +1,4 @@
+//! One module per `smsbot` subcommand.
+
+pub mod migrate;
+pub mod nlu;

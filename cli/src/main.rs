@@ -1,0 +1,35 @@
+//! `smsbot`: the operator's command line.
+//!
+//! Parses arguments and dispatches to one module per command; each command wires
+//! the shared crates and holds no business logic of its own.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "smsbot", version, about = "SMS appointment bot: operations and local tools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply the SQL migrations in migrations/ to DATABASE_URL.
+    Migrate,
+    /// Offline language understanding: parse messages or score it on labelled files.
+    Nlu(commands::nlu::NluArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Migrate => runtime()?.block_on(commands::migrate::run()),
+        Command::Nlu(args) => commands::nlu::run(args),
+    }
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()
+}
