@@ -55,6 +55,10 @@ pub struct Settings {
     pub default_region: Region,
     pub business_timezone: Timezone,
     pub business_name: String,
+    pub booking_lead_minutes: i64,
+    pub booking_horizon_days: i64,
+    pub max_open_appointments: i64,
+    pub conversation_ttl_minutes: i64,
 }
 
 impl Settings {
@@ -123,6 +127,10 @@ impl Settings {
                 .transpose()?
                 .unwrap_or_else(|| chrono_tz_default()),
             business_name: get("BUSINESS_NAME").unwrap_or_else(|| "our office".to_owned()),
+            booking_lead_minutes: number(&get, "BOOKING_LEAD_MINUTES", 60)?,
+            booking_horizon_days: number(&get, "BOOKING_HORIZON_DAYS", 60)?,
+            max_open_appointments: number(&get, "MAX_OPEN_APPOINTMENTS", 3)?,
+            conversation_ttl_minutes: number(&get, "CONVERSATION_TTL_MINUTES", 30)?,
         })
     }
 
@@ -161,6 +169,22 @@ impl Settings {
             .iter()
             .map(|t| t.expose_secret())
             .collect())
+    }
+}
+
+/// A non-negative whole number with a default.
+fn number(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: i64,
+) -> Result<i64, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(n) if n >= 0 => Ok(n),
+            Ok(_) => Err(invalid(name, "must not be negative")),
+            Err(e) => Err(invalid(name, e)),
+        },
     }
 }
 
@@ -211,6 +235,10 @@ impl fmt::Debug for Settings {
             .field("secrets_arn", &self.secrets_arn)
             .field("business_timezone", &self.business_timezone)
             .field("business_name", &self.business_name)
+            .field("booking_lead_minutes", &self.booking_lead_minutes)
+            .field("booking_horizon_days", &self.booking_horizon_days)
+            .field("max_open_appointments", &self.max_open_appointments)
+            .field("conversation_ttl_minutes", &self.conversation_ttl_minutes)
             .finish()
     }
 }

@@ -7,22 +7,28 @@
 //! Submodules own the tokenizer, date, time and intent rules (with the
 //! learned intent re-scorer in `model`); `eval` owns the
 //! scoring of labelled corpora (the only place that reads files).
-//! Must not: call the network, read the clock (the caller passes `now`), or
-//! panic on any input.
+//! [`understander`] puts the rules and the optional LLM ([`openrouter`], the
+//! only module that calls the network) behind one async trait.
+//! Must not (outside `openrouter`): call the network, read the clock (the
+//! caller passes `now`), or panic on any input.
 
 mod calendar;
 pub mod date;
 pub mod eval;
 pub mod intent;
 pub mod model;
+pub mod openrouter;
 pub mod time;
 pub mod tokens;
+pub mod understander;
 
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 pub use intent::{Direction, Intent};
+pub use openrouter::{LlmError, OpenRouterClient, OpenRouterConfig, OpenRouterConfigError};
+pub use understander::{HybridStats, HybridUnderstander, OfflineUnderstander, Understander};
 
 /// What one message means.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -72,3 +72,275 @@ pub async fn consent_of(
         detail: e.to_string(),
     })
 }
+
+// --- Admin API (issue 6): reading, creating, editing and erasing contacts. -------
+// Erased contacts (personal data removed, `erased_at` set) are invisible here:
+// every function below treats them as gone.
+
+/// A contact whose personal data has not been erased.
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub id: ContactId,
+    pub phone: smsbot_domain::PhoneNumber,
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    pub tags: Vec<String>,
+    pub consent: ConsentState,
+    pub consent_source: String,
+    pub consent_changed_at: chrono::DateTime<chrono::Utc>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+const CONTACT_COLUMNS: &str =
+    "id, phone, name, timezone, tags, consent, consent_source, consent_changed_at, created_at";
+
+fn contact_from_row(row: &tokio_postgres::Row) -> Result<Contact, StoreError> {
+    let phone: Option<String> = row.get("phone");
+    let phone = phone
+        .as_deref()
+        .map(smsbot_domain::PhoneNumber::parse_e164)
+        .transpose()
+        .map_err(|e| StoreError::Corrupt {
+            what: "contact phone",
+            detail: e.to_string(),
+        })?
+        .ok_or_else(|| StoreError::Corrupt {
+            what: "contact phone",
+            detail: "missing on a contact that was not erased".to_owned(),
+        })?;
+    let consent: String = row.get("consent");
+    Ok(Contact {
+        id: row.get("id"),
+        phone,
+        name: row.get("name"),
+        timezone: row.get("timezone"),
+        tags: row.get("tags"),
+        consent: ConsentState::parse(&consent).map_err(|e| StoreError::Corrupt {
+            what: "consent",
+            detail: e.to_string(),
+        })?,
+        consent_source: row.get("consent_source"),
+        consent_changed_at: row.get("consent_changed_at"),
+        created_at: row.get("created_at"),
+    })
+}
+
+/// A contact an operator adds (fields already validated by the caller).
+#[derive(Debug, Clone)]
+pub struct NewContact<'a> {
+    pub phone: &'a smsbot_domain::PhoneNumber,
+    pub name: Option<&'a str>,
+    pub timezone: Option<&'a str>,
+    pub tags: &'a [String],
+    pub consent: ConsentState,
+    pub source: ConsentSource,
+}
+
+/// Creates a contact and records its initial consent as the first consent event.
+/// A number that already belongs to a contact is a `StoreError::Conflict`.
+pub async fn insert(
+    db: &impl GenericClient,
+    contact: &NewContact<'_>,
+) -> Result<Contact, StoreError> {
+    let row = db
+        .query_one(
+            &format!(
+                "WITH created AS (
+                     INSERT INTO contacts (phone, name, timezone, tags, consent, consent_source)
+                     VALUES ($1, $2, $3, $4, $5, $6)
+                     RETURNING {CONTACT_COLUMNS}
+                 ), audit AS (
+                     INSERT INTO consent_events (contact_id, consent, source, detail)
+                     SELECT id, consent, consent_source, 'contact created' FROM created
+                 )
+                 SELECT {CONTACT_COLUMNS} FROM created"
+            ),
+            &[
+                &contact.phone.as_e164(),
+                &contact.name,
+                &contact.timezone,
+                &contact.tags,
+                &contact.consent.as_str(),
+                &contact.source.as_str(),
+            ],
+        )
+        .await
+        .map_err(|e| StoreError::query("creating a contact", e))?;
+    contact_from_row(&row)
+}
+
+/// The contact with this id, unless it does not exist or was erased.
+pub async fn find_active(
+    db: &impl GenericClient,
+    id: ContactId,
+) -> Result<Option<Contact>, StoreError> {
+    db.query_opt(
+        &format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1 AND erased_at IS NULL"),
+        &[&id],
+    )
+    .await
+    .map_err(|e| StoreError::query("reading a contact", e))?
+    .as_ref()
+    .map(contact_from_row)
+    .transpose()
+}
+
+/// Filters of a contact listing; `None` means any.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ContactFilter<'a> {
+    pub consent: Option<ConsentState>,
+    /// Contacts carrying this tag.
+    pub tag: Option<&'a str>,
+}
+
+/// Contacts that were not erased, in id order after `after`.
+pub async fn list_active(
+    db: &impl GenericClient,
+    filter: ContactFilter<'_>,
+    after: Option<ContactId>,
+    limit: i64,
+) -> Result<Vec<Contact>, StoreError> {
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {CONTACT_COLUMNS} FROM contacts
+                  WHERE erased_at IS NULL
+                    AND ($1::text IS NULL OR consent = $1)
+                    AND ($2::text IS NULL OR tags @> ARRAY[$2::text])
+                    AND ($3::bigint IS NULL OR id > $3)
+                  ORDER BY id
+                  LIMIT $4"
+            ),
+            &[
+                &filter.consent.map(|c| c.as_str()),
+                &filter.tag,
+                &after,
+                &limit,
+            ],
+        )
+        .await
+        .map_err(|e| StoreError::query("listing contacts", e))?;
+    rows.iter().map(contact_from_row).collect()
+}
+
+/// Changes an operator makes; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct ContactChanges<'a> {
+    pub name: Option<Option<&'a str>>,
+    pub timezone: Option<Option<&'a str>>,
+    pub tags: Option<&'a [String]>,
+    /// A new consent state, recorded with its source and an audit event.
+    pub consent: Option<(ConsentState, ConsentSource)>,
+}
+
+/// Applies `changes` in one transaction; `Ok(None)` when the contact does not
+/// exist or was erased.
+pub async fn update_details(
+    pool: &crate::Pool,
+    id: ContactId,
+    changes: &ContactChanges<'_>,
+) -> Result<Option<Contact>, StoreError> {
+    const CONTEXT: &str = "updating a contact";
+    let mut client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
+    let tx = client
+        .transaction()
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    let (set_name, name) = split_change(changes.name);
+    let (set_timezone, timezone) = split_change(changes.timezone);
+    let updated = tx
+        .execute(
+            "UPDATE contacts
+                SET name = CASE WHEN $2 THEN $3 ELSE name END,
+                    timezone = CASE WHEN $4 THEN $5 ELSE timezone END,
+                    tags = COALESCE($6, tags),
+                    updated_at = now()
+              WHERE id = $1 AND erased_at IS NULL",
+            &[
+                &id,
+                &set_name,
+                &name,
+                &set_timezone,
+                &timezone,
+                &changes.tags,
+            ],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    if let Some((state, source)) = changes.consent {
+        set_consent(&tx, id, state, source, Some("changed through the admin API")).await?;
+    }
+    let contact = find_active(&tx, id).await?;
+    tx.commit()
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    Ok(contact)
+}
+
+fn split_change<T>(change: Option<Option<T>>) -> (bool, Option<T>) {
+    match change {
+        Some(value) => (true, value),
+        None => (false, None),
+    }
+}
+
+/// Erases a contact's personal data: phone, name, timezone, tags, message bodies
+/// and conversation state. The row and its consent events stay, so the proof of
+/// consent outlives the data; the erasure itself is recorded as an opt-out event
+/// (source `admin`), so nothing can text the contact afterwards. Returns false
+/// when the contact does not exist or was already erased.
+pub async fn erase(pool: &crate::Pool, id: ContactId) -> Result<bool, StoreError> {
+    const CONTEXT: &str = "erasing a contact";
+    let mut client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
+    let tx = client
+        .transaction()
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    let locked = tx
+        .query_opt(
+            "SELECT id FROM contacts WHERE id = $1 AND erased_at IS NULL FOR UPDATE",
+            &[&id],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    if locked.is_none() {
+        return Ok(false);
+    }
+    set_consent(
+        &tx,
+        id,
+        ConsentState::OptedOut,
+        ConsentSource::Admin,
+        Some("personal data erased"),
+    )
+    .await?;
+    tx.execute(
+        "UPDATE contacts
+            SET phone = NULL, name = NULL, timezone = NULL, tags = '{}',
+                erased_at = now(), updated_at = now()
+          WHERE id = $1",
+        &[&id],
+    )
+    .await
+    .map_err(|e| StoreError::query(CONTEXT, e))?;
+    crate::messages::erase_bodies_of(&tx, id).await?;
+    // The conversation payload may quote what the contact wrote.
+    tx.execute("DELETE FROM conversations WHERE contact_id = $1", &[&id])
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    tx.commit()
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    Ok(true)
+}
+
+/// A cheap query proving the database answers and is migrated (health checks).
+pub async fn probe(db: &impl GenericClient) -> Result<(), StoreError> {
+    db.query_opt("SELECT 1 FROM contacts LIMIT 1", &[])
+        .await
+        .map(|_| ())
+        .map_err(|e| StoreError::query("probing the database", e))
+}

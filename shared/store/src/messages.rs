@@ -206,3 +206,196 @@ pub async fn attach_sid(
         .map_err(|e| StoreError::query(CONTEXT, e))?;
     Ok(())
 }
+
+/// Whether an inbound message was new or had been recorded before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboundRecord {
+    New(MessageId),
+    /// A redelivery: the first delivery's turn already committed.
+    Duplicate(MessageId),
+}
+
+/// Records an inbound message once per Twilio SID. A concurrent insert of the same
+/// SID waits for the first transaction and then reports a duplicate.
+pub async fn record_inbound(
+    db: &impl GenericClient,
+    contact_id: ContactId,
+    twilio_sid: &str,
+    body: &str,
+    segments: i32,
+) -> Result<InboundRecord, StoreError> {
+    const CONTEXT: &str = "recording an inbound message";
+    let inserted = db
+        .query_opt(
+            "INSERT INTO messages (contact_id, direction, body, twilio_sid, status, status_rank,
+                                   segments, correlation_id)
+             VALUES ($1, 'inbound', $2, $3, 'received', 0, $4, $3)
+             ON CONFLICT (twilio_sid) DO NOTHING
+             RETURNING id",
+            &[&contact_id, &body, &twilio_sid, &segments],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    if let Some(row) = inserted {
+        return Ok(InboundRecord::New(row.get(0)));
+    }
+    db.query_one("SELECT id FROM messages WHERE twilio_sid = $1", &[&twilio_sid])
+        .await
+        .map(|row| InboundRecord::Duplicate(row.get(0)))
+        .map_err(|e| StoreError::query(CONTEXT, e))
+}
+
+/// The reply recorded for an inbound message, if any.
+pub async fn reply_for(
+    db: &impl GenericClient,
+    inbound_id: MessageId,
+) -> Result<Option<MessageId>, StoreError> {
+    db.query_opt("SELECT id FROM messages WHERE reply_to_id = $1", &[&inbound_id])
+        .await
+        .map(|row| row.map(|r| r.get(0)))
+        .map_err(|e| StoreError::query("looking up a reply", e))
+}
+
+/// An outbound message this worker may now hand to Twilio.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedSend {
+    pub id: MessageId,
+    pub to_e164: String,
+    pub body: String,
+}
+
+/// Claims an unsent outbound message for `lease_seconds`. `None` when it was sent
+/// already, failed permanently, or another worker holds a live lease on it.
+pub async fn claim_send(
+    pool: &Pool,
+    message_id: MessageId,
+    lease_seconds: f64,
+) -> Result<Option<ClaimedSend>, StoreError> {
+    const CONTEXT: &str = "claiming a send";
+    let client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
+    let row = client
+        .query_opt(
+            "UPDATE messages m
+                SET send_lease_until = now() + make_interval(secs => $2),
+                    send_attempts = send_attempts + 1, updated_at = now()
+               FROM contacts c
+              WHERE m.id = $1 AND c.id = m.contact_id AND c.phone IS NOT NULL
+                AND m.direction = 'outbound' AND m.twilio_sid IS NULL AND m.status = 'pending'
+                AND (m.send_lease_until IS NULL OR m.send_lease_until < now())
+              RETURNING m.id, c.phone, m.body",
+            &[&message_id, &lease_seconds],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    Ok(row.map(|r| ClaimedSend {
+        id: r.get(0),
+        to_e164: r.get(1),
+        body: r.get(2),
+    }))
+}
+
+/// Gives up a send lease after a transient failure, so the retry may send at once.
+pub async fn release_send(pool: &Pool, message_id: MessageId) -> Result<(), StoreError> {
+    const CONTEXT: &str = "releasing a send";
+    let client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
+    client
+        .execute(
+            "UPDATE messages SET send_lease_until = NULL WHERE id = $1 AND twilio_sid IS NULL",
+            &[&message_id],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    Ok(())
+}
+
+/// Marks an outbound message as refused for good (e.g. the recipient opted out).
+pub async fn mark_send_failed(
+    pool: &Pool,
+    message_id: MessageId,
+    error_code: Option<i32>,
+) -> Result<(), StoreError> {
+    const CONTEXT: &str = "marking a send failed";
+    let client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
+    client
+        .execute(
+            "UPDATE messages SET status = 'failed', status_rank = 100, error_code = $2,
+                    send_lease_until = NULL, updated_at = now()
+              WHERE id = $1 AND twilio_sid IS NULL",
+            &[&message_id, &error_code],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    Ok(())
+}
+
+// --- Admin API (issue 6): listing a contact's messages, erasing their bodies. ----
+
+/// A stored message as the admin API shows it.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    pub id: MessageId,
+    pub contact_id: Option<ContactId>,
+    pub direction: String,
+    /// `None` once the contact's personal data was erased.
+    pub body: Option<String>,
+    pub twilio_sid: Option<String>,
+    pub status: String,
+    pub error_code: Option<i32>,
+    pub segments: i32,
+    pub campaign_id: Option<i64>,
+    pub appointment_id: Option<i64>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A contact's messages in id order (oldest first) after `after`.
+pub async fn list_for_contact(
+    db: &impl GenericClient,
+    contact_id: ContactId,
+    after: Option<MessageId>,
+    limit: i64,
+) -> Result<Vec<StoredMessage>, StoreError> {
+    let rows = db
+        .query(
+            "SELECT id, contact_id, direction, body, twilio_sid, status, error_code, segments,
+                    campaign_id, appointment_id, created_at, updated_at
+               FROM messages
+              WHERE contact_id = $1 AND ($2::bigint IS NULL OR id > $2)
+              ORDER BY id
+              LIMIT $3",
+            &[&contact_id, &after, &limit],
+        )
+        .await
+        .map_err(|e| StoreError::query("listing messages", e))?;
+    Ok(rows
+        .iter()
+        .map(|row| StoredMessage {
+            id: row.get("id"),
+            contact_id: row.get("contact_id"),
+            direction: row.get("direction"),
+            body: row.get("body"),
+            twilio_sid: row.get("twilio_sid"),
+            status: row.get("status"),
+            error_code: row.get("error_code"),
+            segments: row.get("segments"),
+            campaign_id: row.get("campaign_id"),
+            appointment_id: row.get("appointment_id"),
+            created_at: row.get("created_at"),
+            updated_at: row.get("updated_at"),
+        })
+        .collect())
+}
+
+/// Removes the text of every message to or from a contact (erasure); delivery
+/// metadata stays for billing and audit.
+pub async fn erase_bodies_of(
+    db: &impl GenericClient,
+    contact_id: ContactId,
+) -> Result<u64, StoreError> {
+    db.execute(
+        "UPDATE messages SET body = NULL, updated_at = now() WHERE contact_id = $1",
+        &[&contact_id],
+    )
+    .await
+    .map_err(|e| StoreError::query("erasing message bodies", e))
+}

@@ -1,9 +1,13 @@
 //! Test fixtures: a fresh database per test, fresh AWS resources in the emulator,
-//! and the sample events of `events/`.
+//! the sample events of `events/`, and local stand-ins for Twilio
+//! ([`twilio_standin`]) and OpenRouter ([`openrouter_standin`]).
 //!
 //! The environment comes from `scripts/test` (or `scripts/dev-env`): `DATABASE_URL`
 //! names a server where tests may create databases, `AWS_ENDPOINT_URL` the local AWS
 //! emulator. Nothing here may reach a real AWS account or a shared database.
+
+pub mod openrouter_standin;
+pub mod twilio_standin;
 
 use std::path::PathBuf;
 

@@ -1,16 +1,24 @@
-//! Twilio adapter: the pure part.
+//! Twilio adapter.
 //!
 //! Owns: webhook signature validation ([`signature`]), message delivery statuses
-//! ([`status`]) and Twilio error-code classification ([`error_code`]).
+//! ([`status`]), Twilio error-code classification ([`error_code`]) and sending
+//! SMS through the Messages REST API ([`rest`]).
 //!
-//! Must not: do I/O (no HTTP, no clock, no environment, no secrets lookup) or log.
-//! Phone numbers and message bodies pass through as opaque data and must never be
-//! written to logs or error values by this crate.
+//! Must not: do I/O outside [`rest`] (the other modules are pure: no HTTP, no
+//! clock, no environment, no secrets lookup, no logging); [`rest`] makes the one
+//! HTTP call and logs only masked numbers. Phone numbers and message bodies pass
+//! through as opaque data and must never be written unmasked to logs or error
+//! values by this crate.
 
 pub mod error_code;
+pub mod rest;
 pub mod signature;
 pub mod status;
 
 pub use error_code::{ErrorClass, InvalidErrorCode, TwilioErrorCode, classify_response};
+pub use rest::{
+    ClientConfigError, OutboundMessage, SendError, SentMessage, Sender, TransientCause,
+    TwilioClient, mask_phone,
+};
 pub use signature::{AuthToken, RequestValidator, SignatureError, TokenError, body_sha256_hex};
 pub use status::{MessageStatus, UnknownStatus};

@@ -77,6 +77,11 @@ impl AuthToken {
     fn as_bytes(&self) -> &[u8] {
         self.0.as_bytes()
     }
+
+    /// The token itself, for HTTP basic auth on REST calls inside this crate.
+    pub(crate) fn expose_secret(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Debug for AuthToken {

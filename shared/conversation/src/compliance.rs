@@ -1,0 +1,108 @@
+//! Carrier compliance keywords, matched the way Twilio matches them.
+//!
+//! The whole message must be a single keyword (case and surrounding whitespace
+//! ignored, trailing punctuation tolerated). Owns only the classification; what a
+//! keyword does to consent is decided by the turn, since "YES" re-subscribes only a
+//! contact who is opted out. Must not do I/O.
+
+/// A compliance keyword found in an inbound message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyword {
+    /// STOP, STOPALL, UNSUBSCRIBE, END, QUIT, REVOKE, OPTOUT, CANCEL.
+    OptOut,
+    /// START, UNSTOP: always a request to re-subscribe.
+    OptIn,
+    /// YES: a re-subscription only from an opted-out contact, else an answer.
+    Yes,
+    /// HELP, INFO.
+    Help,
+}
+
+const OPT_OUT: &[&str] = &[
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "END",
+    "QUIT",
+    "REVOKE",
+    "OPTOUT",
+    "CANCEL",
+];
+const OPT_IN: &[&str] = &["START", "UNSTOP"];
+const HELP: &[&str] = &["HELP", "INFO"];
+
+/// Classifies a message. Twilio's `OptOutType` (Advanced Opt-Out) wins when present,
+/// since Twilio has already acted on it.
+pub fn classify(body: &str, opt_out_type: Option<&str>) -> Option<Keyword> {
+    if let Some(kind) = opt_out_type {
+        match kind.trim().to_ascii_uppercase().as_str() {
+            "STOP" => return Some(Keyword::OptOut),
+            "START" => return Some(Keyword::OptIn),
+            "HELP" => return Some(Keyword::Help),
+            _ => {}
+        }
+    }
+    let word = body
+        .trim()
+        .trim_end_matches(['.', '!', '?'])
+        .trim()
+        .to_ascii_uppercase();
+    if word.contains(char::is_whitespace) {
+        return None;
+    }
+    let word = word.as_str();
+    if OPT_OUT.contains(&word) {
+        Some(Keyword::OptOut)
+    } else if OPT_IN.contains(&word) {
+        Some(Keyword::OptIn)
+    } else if word == "YES" {
+        Some(Keyword::Yes)
+    } else if HELP.contains(&word) {
+        Some(Keyword::Help)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_twilio_opt_out_word_opts_out_whatever_its_case() {
+        for word in OPT_OUT {
+            assert_eq!(classify(word, None), Some(Keyword::OptOut), "{word}");
+            assert_eq!(
+                classify(&format!("  {}\n", word.to_lowercase()), None),
+                Some(Keyword::OptOut)
+            );
+        }
+    }
+
+    #[test]
+    fn a_lone_cancel_is_an_opt_out_but_cancel_my_appointment_is_not_a_keyword() {
+        assert_eq!(classify("Cancel", None), Some(Keyword::OptOut));
+        assert_eq!(classify("cancel my appointment", None), None);
+        assert_eq!(classify("please stop", None), None);
+    }
+
+    #[test]
+    fn start_and_unstop_opt_in_and_yes_is_set_apart() {
+        assert_eq!(classify("start", None), Some(Keyword::OptIn));
+        assert_eq!(classify("UNSTOP", None), Some(Keyword::OptIn));
+        assert_eq!(classify("Yes!", None), Some(Keyword::Yes));
+        assert_eq!(classify("yes please", None), None);
+    }
+
+    #[test]
+    fn help_and_info_ask_for_help() {
+        assert_eq!(classify("help", None), Some(Keyword::Help));
+        assert_eq!(classify("INFO", None), Some(Keyword::Help));
+    }
+
+    #[test]
+    fn twilios_opt_out_type_wins_over_the_text() {
+        assert_eq!(classify("arrêtez", Some("STOP")), Some(Keyword::OptOut));
+        assert_eq!(classify("whatever", Some("START")), Some(Keyword::OptIn));
+    }
+}

@@ -1,0 +1,362 @@
+//! One conversation step: given the state and what the customer said, decide the
+//! next state and the reply, asking the scheduling engine (the store) for facts.
+//!
+//! The understanding only classifies and extracts; every booking goes through the
+//! engine inside the turn's transaction, and every time in a reply comes from a
+//! slot or appointment row. Must not send anything or commit: the turn does that.
+
+use chrono::{DateTime, Duration, Utc};
+use deadpool_postgres::GenericClient;
+use smsbot_nlu::{Direction, Intent, Understanding};
+use smsbot_store::StoreError;
+use smsbot_store::appointments::{self, BookingOutcome, RescheduleOutcome};
+use smsbot_store::availability::{self, Slot};
+
+use crate::policy::Policy;
+use crate::replies;
+use crate::state::{Listed, Offer, Purpose, State};
+use crate::window::{names_a_time, search_window};
+
+pub struct Step<'a, C> {
+    pub db: &'a C,
+    pub policy: &'a Policy,
+    pub contact_id: i64,
+    pub now: DateTime<Utc>,
+}
+
+pub type Next = (State, String);
+
+fn offer_of(slot: &Slot) -> Offer {
+    Offer {
+        slot_id: slot.id,
+        starts_at: slot.starts_at,
+    }
+}
+
+/// The 0-based option the customer picked out of `count`, if they picked one.
+fn picked(u: &Understanding, count: usize) -> Option<usize> {
+    match (u.intent, u.selection) {
+        (Intent::Select, Some(n)) if (1..=count).contains(&(n as usize)) => Some(n as usize - 1),
+        (Intent::Affirm, _) if count == 1 => Some(0),
+        _ => None,
+    }
+}
+
+impl<C: GenericClient> Step<'_, C> {
+    fn tz(&self) -> chrono_tz::Tz {
+        self.policy.timezone
+    }
+
+    pub async fn respond(&self, state: State, u: &Understanding) -> Result<Next, StoreError> {
+        match state {
+            State::Idle => self.fresh(u).await,
+            State::OfferedSlots { purpose, offers } => self.on_offers(purpose, offers, u).await,
+            State::AwaitingConfirmation { purpose, offer } => {
+                self.on_confirmation(purpose, offer, u).await
+            }
+            State::ChoosingToCancel { appointments } => match picked(u, appointments.len()) {
+                Some(i) => Ok(self.confirm_cancel(appointments[i])),
+                None if u.intent == Intent::Select => Ok((
+                    State::ChoosingToCancel {
+                        appointments: appointments.clone(),
+                    },
+                    replies::pick_a_number(appointments.len()),
+                )),
+                None => self.fresh(u).await,
+            },
+            State::ConfirmingCancel { appointment } => match u.intent {
+                Intent::Affirm => self.cancel(appointment).await,
+                Intent::Deny => Ok((State::Idle, replies::kept().to_owned())),
+                _ => self.fresh(u).await,
+            },
+            State::ChoosingToReschedule { appointments } => match picked(u, appointments.len()) {
+                Some(i) => {
+                    let purpose = Purpose::Reschedule {
+                        appointment: appointments[i],
+                    };
+                    self.offer(purpose, u, None).await
+                }
+                None if u.intent == Intent::Select => Ok((
+                    State::ChoosingToReschedule {
+                        appointments: appointments.clone(),
+                    },
+                    replies::pick_a_number(appointments.len()),
+                )),
+                None => self.fresh(u).await,
+            },
+        }
+    }
+
+    /// A message taken on its own, with no pending question.
+    async fn fresh(&self, u: &Understanding) -> Result<Next, StoreError> {
+        let business = &self.policy.business_name;
+        match u.intent {
+            Intent::Book | Intent::Availability => self.offer(Purpose::Book, u, None).await,
+            Intent::Reschedule => {
+                let upcoming = self.upcoming().await?;
+                match upcoming.as_slice() {
+                    [] => Ok((State::Idle, replies::no_appointments().to_owned())),
+                    [one] => {
+                        let purpose = Purpose::Reschedule { appointment: *one };
+                        self.offer(purpose, u, None).await
+                    }
+                    many => Ok((
+                        State::ChoosingToReschedule {
+                            appointments: many.to_vec(),
+                        },
+                        replies::which_to_move(many, self.tz()),
+                    )),
+                }
+            }
+            Intent::Cancel => {
+                let upcoming = self.upcoming().await?;
+                match upcoming.as_slice() {
+                    [] => Ok((State::Idle, replies::no_appointments().to_owned())),
+                    [one] => Ok(self.confirm_cancel(*one)),
+                    many => Ok((
+                        State::ChoosingToCancel {
+                            appointments: many.to_vec(),
+                        },
+                        replies::which_to_cancel(many, self.tz()),
+                    )),
+                }
+            }
+            Intent::MyAppointments => {
+                let upcoming = self.upcoming().await?;
+                Ok((State::Idle, replies::appointment_list(&upcoming, self.tz())))
+            }
+            Intent::Greeting => Ok((State::Idle, replies::greeting(business))),
+            Intent::Goodbye => Ok((State::Idle, replies::goodbye().to_owned())),
+            Intent::Help => Ok((State::Idle, replies::help(business))),
+            // A bare "tomorrow at 3" with nothing pending is a booking request.
+            _ if names_a_time(u) => self.offer(Purpose::Book, u, None).await,
+            _ => Ok((State::Idle, replies::not_understood().to_owned())),
+        }
+    }
+
+    async fn on_offers(
+        &self,
+        purpose: Purpose,
+        offers: Vec<Offer>,
+        u: &Understanding,
+    ) -> Result<Next, StoreError> {
+        if let Some(i) = picked(u, offers.len()) {
+            return Ok(self.confirm(purpose, offers[i]));
+        }
+        match u.intent {
+            Intent::Select | Intent::Affirm => Ok((
+                State::OfferedSlots {
+                    purpose,
+                    offers: offers.clone(),
+                },
+                replies::pick_a_number(offers.len()),
+            )),
+            Intent::Alternatives if !names_a_time(u) => {
+                self.alternatives(purpose, &offers, u.direction).await
+            }
+            Intent::Deny if u.direction.is_some() => {
+                self.alternatives(purpose, &offers, u.direction).await
+            }
+            _ if names_a_time(u) => self.offer(purpose, u, None).await,
+            Intent::Deny => Ok((
+                State::OfferedSlots { purpose, offers },
+                replies::ask_for_time().to_owned(),
+            )),
+            Intent::Cancel => Ok((State::Idle, replies::kept().to_owned())),
+            _ => self.fresh(u).await,
+        }
+    }
+
+    async fn on_confirmation(
+        &self,
+        purpose: Purpose,
+        offer: Offer,
+        u: &Understanding,
+    ) -> Result<Next, StoreError> {
+        match u.intent {
+            Intent::Affirm | Intent::Book if !names_a_time(u) => self.commit(purpose, offer).await,
+            Intent::Select if u.selection == Some(1) => self.commit(purpose, offer).await,
+            Intent::Deny | Intent::Alternatives if u.direction.is_some() && !names_a_time(u) => {
+                self.alternatives(purpose, &[offer], u.direction).await
+            }
+            _ if names_a_time(u) => self.offer(purpose, u, None).await,
+            Intent::Deny | Intent::Alternatives => Ok((
+                State::OfferedSlots {
+                    purpose,
+                    offers: vec![offer],
+                },
+                replies::ask_for_time().to_owned(),
+            )),
+            Intent::Cancel => Ok((State::Idle, replies::kept().to_owned())),
+            _ => self.fresh(u).await,
+        }
+    }
+
+    fn confirm(&self, purpose: Purpose, offer: Offer) -> Next {
+        let text = match purpose {
+            Purpose::Book => replies::confirm_booking(&offer, self.tz()),
+            Purpose::Reschedule { appointment } => {
+                replies::confirm_move(&appointment, &offer, self.tz())
+            }
+        };
+        (State::AwaitingConfirmation { purpose, offer }, text)
+    }
+
+    fn confirm_cancel(&self, appointment: Listed) -> Next {
+        (
+            State::ConfirmingCancel { appointment },
+            replies::confirm_cancel(&appointment, self.tz()),
+        )
+    }
+
+    /// Offers slots for what the customer asked; an exact free time goes straight
+    /// to confirmation.
+    async fn offer(
+        &self,
+        purpose: Purpose,
+        u: &Understanding,
+        preface: Option<&str>,
+    ) -> Result<Next, StoreError> {
+        let rules = self.policy.booking_rules(self.now);
+        let window = search_window(u, self.tz(), rules.earliest, rules.latest);
+        let limit = self.policy.offers_per_reply;
+        let slots = if window.exact {
+            availability::open_near(self.db, window.from, window.to, window.near, limit).await?
+        } else {
+            availability::open_after(self.db, window.from, window.to, limit).await?
+        };
+        if let Some(first) = slots.first()
+            && window.exact
+            && first.starts_at == window.near
+            && preface.is_none()
+        {
+            return Ok(self.confirm(purpose, offer_of(first)));
+        }
+        if !slots.is_empty() {
+            let offers: Vec<Offer> = slots.iter().map(offer_of).collect();
+            let text = replies::offers(&offers, self.tz(), preface);
+            return Ok((State::OfferedSlots { purpose, offers }, text));
+        }
+        // Nothing in the window asked for: the nearest openings after it.
+        let later = availability::open_after(self.db, window.to, rules.latest, limit).await?;
+        if later.is_empty() {
+            return Ok((State::Idle, replies::nothing_open_at_all().to_owned()));
+        }
+        let offers: Vec<Offer> = later.iter().map(offer_of).collect();
+        let text = replies::offers(&offers, self.tz(), Some(replies::nothing_open()));
+        Ok((State::OfferedSlots { purpose, offers }, text))
+    }
+
+    async fn alternatives(
+        &self,
+        purpose: Purpose,
+        shown: &[Offer],
+        direction: Option<Direction>,
+    ) -> Result<Next, StoreError> {
+        let rules = self.policy.booking_rules(self.now);
+        let limit = self.policy.offers_per_reply;
+        let slots = match direction {
+            Some(Direction::Earlier) => {
+                let first = shown.iter().map(|o| o.starts_at).min().unwrap_or(rules.latest);
+                availability::open_before(self.db, rules.earliest, first, limit).await?
+            }
+            _ => {
+                let last = shown.iter().map(|o| o.starts_at).max().unwrap_or(rules.earliest);
+                availability::open_after(self.db, last + Duration::seconds(1), rules.latest, limit)
+                    .await?
+            }
+        };
+        if slots.is_empty() {
+            return Ok((
+                State::OfferedSlots {
+                    purpose,
+                    offers: shown.to_vec(),
+                },
+                replies::nothing_open().to_owned(),
+            ));
+        }
+        let offers: Vec<Offer> = slots.iter().map(offer_of).collect();
+        let text = replies::offers(&offers, self.tz(), None);
+        Ok((State::OfferedSlots { purpose, offers }, text))
+    }
+
+    /// The customer said yes: the engine decides, under its locks.
+    async fn commit(&self, purpose: Purpose, offer: Offer) -> Result<Next, StoreError> {
+        let rules = self.policy.booking_rules(self.now);
+        let tz = self.tz();
+        match purpose {
+            Purpose::Book => {
+                match appointments::book(self.db, self.contact_id, offer.slot_id, &rules).await? {
+                    BookingOutcome::Booked(a) => Ok((State::Idle, replies::booked(a.starts_at, tz))),
+                    BookingOutcome::TooManyOpen { limit } => {
+                        Ok((State::Idle, replies::too_many(limit)))
+                    }
+                    BookingOutcome::AlreadyHeld => {
+                        Ok((State::Idle, replies::booked(offer.starts_at, tz)))
+                    }
+                    BookingOutcome::SlotFull
+                    | BookingOutcome::SlotMissing
+                    | BookingOutcome::OutsideWindow => self.taken(purpose, offer).await,
+                }
+            }
+            Purpose::Reschedule { appointment } => {
+                let outcome = appointments::reschedule(
+                    self.db,
+                    self.contact_id,
+                    appointment.appointment_id,
+                    offer.slot_id,
+                    &rules,
+                )
+                .await?;
+                match outcome {
+                    RescheduleOutcome::Rescheduled(a) => {
+                        Ok((State::Idle, replies::moved(a.starts_at, tz)))
+                    }
+                    RescheduleOutcome::NotFound => {
+                        Ok((State::Idle, replies::no_appointments().to_owned()))
+                    }
+                    RescheduleOutcome::SlotFull
+                    | RescheduleOutcome::SlotMissing
+                    | RescheduleOutcome::OutsideWindow => self.taken(purpose, offer).await,
+                }
+            }
+        }
+    }
+
+    /// The chosen slot went to someone else: offer the nearest others.
+    async fn taken(&self, purpose: Purpose, offer: Offer) -> Result<Next, StoreError> {
+        let rules = self.policy.booking_rules(self.now);
+        let slots = availability::open_near(
+            self.db,
+            rules.earliest,
+            rules.latest,
+            offer.starts_at,
+            self.policy.offers_per_reply,
+        )
+        .await?;
+        let offers: Vec<Offer> = slots.iter().filter(|s| s.id != offer.slot_id).map(offer_of).collect();
+        if offers.is_empty() {
+            return Ok((State::Idle, format!("{} {}", replies::slot_taken(), replies::nothing_open())));
+        }
+        let text = replies::offers(&offers, self.tz(), Some(replies::slot_taken()));
+        Ok((State::OfferedSlots { purpose, offers }, text))
+    }
+
+    async fn cancel(&self, appointment: Listed) -> Result<Next, StoreError> {
+        match appointments::cancel(self.db, self.contact_id, appointment.appointment_id).await? {
+            Some(a) => Ok((State::Idle, replies::cancelled(a.starts_at, self.tz()))),
+            None => Ok((State::Idle, replies::no_appointments().to_owned())),
+        }
+    }
+
+    async fn upcoming(&self) -> Result<Vec<Listed>, StoreError> {
+        Ok(appointments::upcoming(self.db, self.contact_id, self.now)
+            .await?
+            .into_iter()
+            .map(|a| Listed {
+                appointment_id: a.id,
+                starts_at: a.starts_at,
+            })
+            .collect())
+    }
+}

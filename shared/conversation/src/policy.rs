@@ -1,0 +1,43 @@
+//! The business's scheduling policy: lead time, horizon, cap, conversation expiry.
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use smsbot_store::appointments::BookingRules;
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub timezone: Tz,
+    pub business_name: String,
+    /// Bookings must start at least this long from now.
+    pub lead_time: Duration,
+    /// And at most this far ahead.
+    pub horizon: Duration,
+    pub max_open_appointments: i64,
+    /// A half-finished conversation is forgotten after this long.
+    pub conversation_ttl: Duration,
+    /// How many slots one reply offers.
+    pub offers_per_reply: i64,
+}
+
+impl Policy {
+    pub fn from_settings(settings: &smsbot_config::Settings) -> Self {
+        Self {
+            timezone: settings.business_timezone.tz(),
+            business_name: settings.business_name.clone(),
+            lead_time: Duration::minutes(settings.booking_lead_minutes),
+            horizon: Duration::days(settings.booking_horizon_days),
+            max_open_appointments: settings.max_open_appointments,
+            conversation_ttl: Duration::minutes(settings.conversation_ttl_minutes),
+            offers_per_reply: 3,
+        }
+    }
+
+    pub fn booking_rules(&self, now: DateTime<Utc>) -> BookingRules {
+        BookingRules {
+            earliest: now + self.lead_time,
+            latest: now + self.horizon,
+            max_open: self.max_open_appointments,
+            now,
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Reply texts: short, friendly, at most two SMS segments, times in the business's
+//! timezone ("Tue Mar 5, 3:00 PM").
+//!
+//! Every fact in a reply (dates, times, counts) is passed in by the caller from the
+//! scheduling engine's answer; nothing here invents one. Pure: no I/O.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::state::{Listed, Offer};
+
+/// "Tue Mar 5, 3:00 PM" in the business timezone.
+pub fn when(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%a %b %-d, %-I:%M %p").to_string()
+}
+
+fn numbered(times: impl Iterator<Item = DateTime<Utc>>, tz: Tz) -> String {
+    times
+        .enumerate()
+        .map(|(i, at)| format!("{}) {}", i + 1, when(at, tz)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn offers(offers: &[Offer], tz: Tz, preface: Option<&str>) -> String {
+    let list = numbered(offers.iter().map(|o| o.starts_at), tz);
+    let pick = if offers.len() == 1 {
+        "Reply 1 to take it".to_owned()
+    } else {
+        format!("Reply 1-{} to choose", offers.len())
+    };
+    let preface = preface.map(|p| format!("{p} ")).unwrap_or_default();
+    format!("{preface}I have: {list}. {pick}, or tell me another time.")
+}
+
+pub fn confirm_booking(offer: &Offer, tz: Tz) -> String {
+    format!("{} is open. Shall I book it? Reply YES or NO.", when(offer.starts_at, tz))
+}
+
+pub fn confirm_move(from: &Listed, to: &Offer, tz: Tz) -> String {
+    format!(
+        "Move your {} appointment to {}? Reply YES or NO.",
+        when(from.starts_at, tz),
+        when(to.starts_at, tz)
+    )
+}
+
+pub fn booked(at: DateTime<Utc>, tz: Tz) -> String {
+    format!(
+        "You're booked for {}. See you then! Text \"reschedule\" or \"cancel appointment\" anytime.",
+        when(at, tz)
+    )
+}
+
+pub fn moved(at: DateTime<Utc>, tz: Tz) -> String {
+    format!("Done, your appointment is now {}.", when(at, tz))
+}
+
+pub fn slot_taken() -> &'static str {
+    "Sorry, that time was just taken."
+}
+
+pub fn nothing_open() -> &'static str {
+    "Sorry, I have no openings then. Try another day or time?"
+}
+
+pub fn nothing_open_at_all() -> &'static str {
+    "Sorry, I have no openings in the coming weeks. Please call us to book."
+}
+
+pub fn too_many(limit: i64) -> String {
+    format!(
+        "You already have {limit} upcoming appointments, the most we can hold. Text \"my appointments\" to see them."
+    )
+}
+
+pub fn no_appointments() -> &'static str {
+    "You have no upcoming appointments. Want to book one? Tell me a day and time."
+}
+
+pub fn appointment_list(appointments: &[Listed], tz: Tz) -> String {
+    match appointments {
+        [] => no_appointments().to_owned(),
+        [one] => format!("Your next appointment: {}.", when(one.starts_at, tz)),
+        many => format!(
+            "Your appointments: {}.",
+            many.iter()
+                .map(|a| when(a.starts_at, tz))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    }
+}
+
+pub fn which_to_cancel(appointments: &[Listed], tz: Tz) -> String {
+    format!(
+        "Which one should I cancel? {}. Reply with its number.",
+        numbered(appointments.iter().map(|a| a.starts_at), tz)
+    )
+}
+
+pub fn which_to_move(appointments: &[Listed], tz: Tz) -> String {
+    format!(
+        "Which one should I move? {}. Reply with its number.",
+        numbered(appointments.iter().map(|a| a.starts_at), tz)
+    )
+}
+
+pub fn confirm_cancel(appointment: &Listed, tz: Tz) -> String {
+    format!(
+        "Cancel your appointment on {}? Reply YES or NO.",
+        when(appointment.starts_at, tz)
+    )
+}
+
+pub fn cancelled(at: DateTime<Utc>, tz: Tz) -> String {
+    format!("Your {} appointment is cancelled.", when(at, tz))
+}
+
+pub fn kept() -> &'static str {
+    "OK, nothing changed."
+}
+
+pub fn ask_for_time() -> &'static str {
+    "OK. What day and time would suit you?"
+}
+
+pub fn pick_a_number(count: usize) -> String {
+    format!("Please reply with a number from 1 to {count}.")
+}
+
+pub fn greeting(business: &str) -> String {
+    format!(
+        "Hi! This is {business}. I can book, move or cancel appointments. What would you like?"
+    )
+}
+
+pub fn goodbye() -> &'static str {
+    "Thanks, have a great day!"
+}
+
+pub fn help(business: &str) -> String {
+    format!(
+        "{business}: text a day and time to book (e.g. \"Tue at 3pm\"), \"my appointments\", \"reschedule\" or \"cancel appointment\". Reply STOP to opt out."
+    )
+}
+
+pub fn not_understood() -> &'static str {
+    "Sorry, I didn't get that. You can say e.g. \"book Tuesday at 3pm\", \"my appointments\" or \"cancel appointment\"."
+}
+
+pub fn expired_prefix() -> &'static str {
+    "Sorry, our last chat timed out, so I started over."
+}
+
+pub fn opted_in() -> &'static str {
+    "You're subscribed again and can book by text. Reply STOP to opt out, HELP for help."
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smsbot_domain::SmsBody;
+
+    fn tz() -> Tz {
+        "America/New_York".parse().unwrap()
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn segments(text: &str) -> u32 {
+        SmsBody::parse(text).unwrap().segments()
+    }
+
+    #[test]
+    fn times_are_shown_in_the_business_timezone() {
+        assert_eq!(when(at("2026-03-05T20:00:00Z"), tz()), "Thu Mar 5, 3:00 PM");
+    }
+
+    #[test]
+    fn the_longest_replies_fit_in_two_segments() {
+        let offers: Vec<Offer> = (0..3)
+            .map(|i| Offer {
+                slot_id: i,
+                starts_at: at("2026-12-30T15:30:00Z") + chrono::Duration::hours(i),
+            })
+            .collect();
+        let listed: Vec<Listed> = (0..3)
+            .map(|i| Listed {
+                appointment_id: i,
+                starts_at: at("2026-12-30T15:30:00Z") + chrono::Duration::days(i),
+            })
+            .collect();
+        let longest = [
+            offers(&offers, tz(), Some(expired_prefix())),
+            offers(&offers, tz(), Some(slot_taken())),
+            format!("{} {}", expired_prefix(), not_understood()),
+            help("Bright Smile Dental Clinic of Springfield"),
+            greeting("Bright Smile Dental Clinic of Springfield"),
+            appointment_list(&listed, tz()),
+            which_to_cancel(&listed, tz()),
+            confirm_move(&listed[0], &offers[0], tz()),
+            booked(offers[0].starts_at, tz()),
+            too_many(3),
+        ];
+        for reply in &longest {
+            assert!(segments(reply) <= 2, "{} segments: {reply}", segments(reply));
+        }
+    }
+}

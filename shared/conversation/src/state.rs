@@ -1,0 +1,86 @@
+//! The conversation's states, as stored between turns.
+//!
+//! idle → offered slots → awaiting confirmation → (booked) idle, plus the cancel
+//! and reschedule paths. Each state carries the facts the next turn needs (slot ids
+//! and their times as the engine reported them). Pure data: no I/O.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A slot the bot offered, with the start time it showed the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    pub slot_id: i64,
+    pub starts_at: DateTime<Utc>,
+}
+
+/// One of the customer's appointments, as listed to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listed {
+    pub appointment_id: i64,
+    pub starts_at: DateTime<Utc>,
+}
+
+/// What choosing a slot will do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Purpose {
+    Book,
+    Reschedule { appointment: Listed },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum State {
+    Idle,
+    OfferedSlots { purpose: Purpose, offers: Vec<Offer> },
+    AwaitingConfirmation { purpose: Purpose, offer: Offer },
+    ChoosingToCancel { appointments: Vec<Listed> },
+    ConfirmingCancel { appointment: Listed },
+    ChoosingToReschedule { appointments: Vec<Listed> },
+}
+
+impl State {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::OfferedSlots { .. } => "offered_slots",
+            Self::AwaitingConfirmation { .. } => "awaiting_confirmation",
+            Self::ChoosingToCancel { .. } => "choosing_to_cancel",
+            Self::ConfirmingCancel { .. } => "confirming_cancel",
+            Self::ChoosingToReschedule { .. } => "choosing_to_reschedule",
+        }
+    }
+
+    /// Reads a stored payload; anything unreadable (an older format) starts idle.
+    pub fn from_payload(payload: &serde_json::Value) -> Self {
+        serde_json::from_value(payload.clone()).unwrap_or(Self::Idle)
+    }
+
+    pub fn to_payload(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_else(|_| serde_json::json!({"state": "idle"}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_round_trips_through_its_stored_payload() {
+        let state = State::AwaitingConfirmation {
+            purpose: Purpose::Book,
+            offer: Offer {
+                slot_id: 7,
+                starts_at: "2026-03-05T20:00:00Z".parse().unwrap(),
+            },
+        };
+        assert_eq!(State::from_payload(&state.to_payload()), state);
+    }
+
+    #[test]
+    fn an_unreadable_payload_starts_idle() {
+        assert_eq!(State::from_payload(&serde_json::json!({"state": "gone"})), State::Idle);
+        assert_eq!(State::from_payload(&serde_json::json!({})), State::Idle);
+    }
+}

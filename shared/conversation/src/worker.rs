@@ -1,0 +1,84 @@
+//! The SQS FIFO batch handler, the same function in Lambda and in the local process.
+//!
+//! Records of one message group (one contact) are handled strictly in order; when
+//! one fails transiently, it and every later record of its group are reported as
+//! batch item failures, so SQS redelivers them in order. Groups run concurrently.
+//! (The runtime's concurrent partial-batch example would break FIFO order.)
+//! A record that can never succeed (unreadable body) is logged and acknowledged;
+//! one that keeps failing reaches the dead-letter queue through the redrive policy.
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use smsbot_domain::InboundSms;
+
+use crate::turn::{Conversation, TurnError};
+
+const GROUP_ATTRIBUTE: &str = "MessageGroupId";
+
+pub async fn handle_batch(conversation: &Conversation, event: SqsEvent) -> SqsBatchResponse {
+    // Group the records, keeping their order within each group.
+    let mut groups: Vec<(String, Vec<SqsMessage>)> = Vec::new();
+    for record in event.records {
+        let group = record
+            .attributes
+            .get(GROUP_ATTRIBUTE)
+            .cloned()
+            .unwrap_or_default();
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, records)) => records.push(record),
+            None => groups.push((group, vec![record])),
+        }
+    }
+    let results = futures::future::join_all(
+        groups
+            .into_iter()
+            .map(|(_, records)| handle_group(conversation, records)),
+    )
+    .await;
+    let mut response = SqsBatchResponse::default();
+    for id in results.into_iter().flatten() {
+        let mut failure = BatchItemFailure::default();
+        failure.item_identifier = id;
+        response.batch_item_failures.push(failure);
+    }
+    response
+}
+
+/// Handles one group's records in order; returns the ids to report as failed.
+async fn handle_group(conversation: &Conversation, records: Vec<SqsMessage>) -> Vec<String> {
+    let mut failed: Vec<String> = Vec::new();
+    for record in records {
+        let id = record.message_id.clone().unwrap_or_default();
+        if !failed.is_empty() {
+            failed.push(id);
+            continue;
+        }
+        let sms = match record
+            .body
+            .as_deref()
+            .map(serde_json::from_str::<InboundSms>)
+        {
+            Some(Ok(sms)) => sms,
+            Some(Err(err)) => {
+                tracing::error!(sqs_message_id = %id, error = %err, "unreadable inbound record acknowledged");
+                continue;
+            }
+            None => {
+                tracing::error!(sqs_message_id = %id, "inbound record without a body acknowledged");
+                continue;
+            }
+        };
+        let span = tracing::info_span!("turn", correlation_id = %sms.message_sid, from = %sms.from.masked());
+        let _enter = span.enter();
+        match conversation.handle(&sms).await {
+            Ok(outcome) => tracing::info!(?outcome, "turn done"),
+            Err(TurnError::Permanent(reason)) => {
+                tracing::error!(%reason, "turn failed permanently; acknowledged");
+            }
+            Err(TurnError::Transient(err)) => {
+                tracing::warn!(error = %err, "turn failed; it and the rest of its group will be retried");
+                failed.push(id);
+            }
+        }
+    }
+    failed
+}

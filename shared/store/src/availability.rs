@@ -1,0 +1,290 @@
+//! Providers and availability slots.
+//!
+//! Owns reading open slots (capacity not yet used up) in a time window and creating
+//! slots idempotently. Must not decide which slots to offer: the conversation
+//! chooses the window; this module only answers what is open in it.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
+
+use crate::StoreError;
+
+pub type SlotId = i64;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub id: SlotId,
+    pub provider_id: i64,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub capacity: i32,
+    pub booked: i32,
+}
+
+impl Slot {
+    fn from_row(row: &Row) -> Self {
+        Self {
+            id: row.get("id"),
+            provider_id: row.get("provider_id"),
+            starts_at: row.get("starts_at"),
+            ends_at: row.get("ends_at"),
+            capacity: row.get("capacity"),
+            booked: row.get("booked_count"),
+        }
+    }
+}
+
+const COLUMNS: &str = "id, provider_id, starts_at, ends_at, capacity, booked_count";
+
+/// Open slots starting in `[from, to)`, the `limit` nearest to `near`, in time order.
+pub async fn open_near(
+    db: &impl GenericClient,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    near: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Slot>, StoreError> {
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM (
+                     SELECT * FROM availability_slots
+                      WHERE starts_at >= $1 AND starts_at < $2 AND booked_count < capacity
+                      ORDER BY abs(extract(epoch FROM starts_at - $3)), starts_at
+                      LIMIT $4
+                 ) nearest ORDER BY starts_at"
+            ),
+            &[&from, &to, &near, &limit],
+        )
+        .await
+        .map_err(|e| StoreError::query("finding open slots", e))?;
+    Ok(rows.iter().map(Slot::from_row).collect())
+}
+
+/// The first `limit` open slots starting in `[from, to)`.
+pub async fn open_after(
+    db: &impl GenericClient,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Slot>, StoreError> {
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM availability_slots
+                  WHERE starts_at >= $1 AND starts_at < $2 AND booked_count < capacity
+                  ORDER BY starts_at LIMIT $3"
+            ),
+            &[&from, &to, &limit],
+        )
+        .await
+        .map_err(|e| StoreError::query("finding open slots", e))?;
+    Ok(rows.iter().map(Slot::from_row).collect())
+}
+
+/// The last `limit` open slots starting in `[from, to)`, in time order.
+pub async fn open_before(
+    db: &impl GenericClient,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Slot>, StoreError> {
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM (
+                     SELECT * FROM availability_slots
+                      WHERE starts_at >= $1 AND starts_at < $2 AND booked_count < capacity
+                      ORDER BY starts_at DESC LIMIT $3
+                 ) latest ORDER BY starts_at"
+            ),
+            &[&from, &to, &limit],
+        )
+        .await
+        .map_err(|e| StoreError::query("finding open slots", e))?;
+    Ok(rows.iter().map(Slot::from_row).collect())
+}
+
+pub async fn by_id(db: &impl GenericClient, id: SlotId) -> Result<Option<Slot>, StoreError> {
+    let row = db
+        .query_opt(
+            &format!("SELECT {COLUMNS} FROM availability_slots WHERE id = $1"),
+            &[&id],
+        )
+        .await
+        .map_err(|e| StoreError::query("reading a slot", e))?;
+    Ok(row.as_ref().map(Slot::from_row))
+}
+
+/// The provider with this name, created if missing.
+pub async fn ensure_provider(db: &impl GenericClient, name: &str) -> Result<i64, StoreError> {
+    db.query_one(
+        "INSERT INTO providers (name) VALUES ($1)
+         ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+         RETURNING id",
+        &[&name],
+    )
+    .await
+    .map(|row| row.get(0))
+    .map_err(|e| StoreError::query("ensuring a provider", e))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewSlot {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub capacity: i32,
+}
+
+/// Creates the slots that do not exist yet (same provider and start, or any
+/// overlap, counts as existing), so seeding twice creates nothing new.
+/// Returns how many were created.
+pub async fn insert_missing(
+    db: &impl GenericClient,
+    provider_id: i64,
+    slots: &[NewSlot],
+) -> Result<u64, StoreError> {
+    let starts: Vec<DateTime<Utc>> = slots.iter().map(|s| s.starts_at).collect();
+    let ends: Vec<DateTime<Utc>> = slots.iter().map(|s| s.ends_at).collect();
+    let capacities: Vec<i32> = slots.iter().map(|s| s.capacity).collect();
+    db.execute(
+        "INSERT INTO availability_slots (provider_id, starts_at, ends_at, capacity)
+         SELECT $1, s, e, c FROM unnest($2::timestamptz[], $3::timestamptz[], $4::int[]) AS t(s, e, c)
+         ON CONFLICT DO NOTHING",
+        &[&provider_id, &starts, &ends, &capacities],
+    )
+    .await
+    .map_err(|e| StoreError::query("creating slots", e))
+}
+
+// --- Admin API (issue 6): listing and adding slots. -----------------------------
+
+/// A slot with its service, as an operator sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotDetail {
+    pub id: SlotId,
+    pub provider_id: i64,
+    pub service_id: Option<i64>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub capacity: i32,
+    pub booked: i32,
+}
+
+const DETAIL_COLUMNS: &str =
+    "id, provider_id, service_id, starts_at, ends_at, capacity, booked_count";
+
+fn detail_from_row(row: &Row) -> SlotDetail {
+    SlotDetail {
+        id: row.get("id"),
+        provider_id: row.get("provider_id"),
+        service_id: row.get("service_id"),
+        starts_at: row.get("starts_at"),
+        ends_at: row.get("ends_at"),
+        capacity: row.get("capacity"),
+        booked: row.get("booked_count"),
+    }
+}
+
+/// Filters of a slot listing; `None` means any. Times bound `starts_at` as
+/// `[from, to)`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SlotFilter {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub provider_id: Option<i64>,
+    pub service_id: Option<i64>,
+    /// Only slots with capacity left.
+    pub open_only: bool,
+}
+
+/// Slots in start-time order (ties by id) after the `after` key.
+pub async fn list_filtered(
+    db: &impl GenericClient,
+    filter: SlotFilter,
+    after: Option<(DateTime<Utc>, SlotId)>,
+    limit: i64,
+) -> Result<Vec<SlotDetail>, StoreError> {
+    let (after_start, after_id) = after.unzip();
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {DETAIL_COLUMNS} FROM availability_slots
+                  WHERE ($1::timestamptz IS NULL OR starts_at >= $1)
+                    AND ($2::timestamptz IS NULL OR starts_at < $2)
+                    AND ($3::bigint IS NULL OR provider_id = $3)
+                    AND ($4::bigint IS NULL OR service_id = $4)
+                    AND (NOT $5 OR booked_count < capacity)
+                    AND ($6::timestamptz IS NULL OR (starts_at, id) > ($6, $7::bigint))
+                  ORDER BY starts_at, id
+                  LIMIT $8"
+            ),
+            &[
+                &filter.from,
+                &filter.to,
+                &filter.provider_id,
+                &filter.service_id,
+                &filter.open_only,
+                &after_start,
+                &after_id,
+                &limit,
+            ],
+        )
+        .await
+        .map_err(|e| StoreError::query("listing slots", e))?;
+    Ok(rows.iter().map(detail_from_row).collect())
+}
+
+/// One slot an operator adds (validated by the caller).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewSlotDetail {
+    pub provider_id: i64,
+    pub service_id: Option<i64>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub capacity: i32,
+}
+
+/// Adds one slot. A slot overlapping another of the same provider is a
+/// `StoreError::Conflict` (the table's exclusion constraint).
+pub async fn insert_slot(
+    db: &impl GenericClient,
+    slot: &NewSlotDetail,
+) -> Result<SlotDetail, StoreError> {
+    let row = db
+        .query_one(
+            &format!(
+                "INSERT INTO availability_slots (provider_id, service_id, starts_at, ends_at, capacity)
+                 VALUES ($1, $2, $3, $4, $5)
+                 RETURNING {DETAIL_COLUMNS}"
+            ),
+            &[
+                &slot.provider_id,
+                &slot.service_id,
+                &slot.starts_at,
+                &slot.ends_at,
+                &slot.capacity,
+            ],
+        )
+        .await
+        .map_err(|e| StoreError::query("adding a slot", e))?;
+    Ok(detail_from_row(&row))
+}
+
+/// Whether a provider and (when given) a service with these ids exist.
+pub async fn references_exist(
+    db: &impl GenericClient,
+    provider_id: i64,
+    service_id: Option<i64>,
+) -> Result<(bool, bool), StoreError> {
+    let row = db
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM providers WHERE id = $1),
+                    $2::bigint IS NULL OR EXISTS (SELECT 1 FROM services WHERE id = $2)",
+            &[&provider_id, &service_id],
+        )
+        .await
+        .map_err(|e| StoreError::query("checking a slot's provider and service", e))?;
+    Ok((row.get(0), row.get(1)))
+}

@@ -1,0 +1,279 @@
+//! Campaigns: what is sent, to whom, when, and how far it got.
+//!
+//! Owns the `campaigns` table's rows as the admin API and the dispatcher see them.
+//! Status changes are compare-and-set (`set_status` succeeds only from the status
+//! the caller read), so two operators, or an operator and the dispatcher, cannot
+//! both win a race. Which transitions are allowed is decided by the caller; this
+//! module must not hold that rule.
+
+use chrono::{DateTime, NaiveTime, Utc};
+use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
+
+use crate::StoreError;
+
+pub type CampaignId = i64;
+
+/// The lifecycle vocabulary stored in `campaigns.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CampaignStatus {
+    Draft,
+    Scheduled,
+    Running,
+    Paused,
+    Completed,
+    Cancelled,
+}
+
+impl CampaignStatus {
+    pub const ALL: [CampaignStatus; 6] = [
+        Self::Draft,
+        Self::Scheduled,
+        Self::Running,
+        Self::Paused,
+        Self::Completed,
+        Self::Cancelled,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Scheduled => "scheduled",
+            Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Completed => "completed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+/// One campaign row with its counters.
+#[derive(Debug, Clone)]
+pub struct Campaign {
+    pub id: CampaignId,
+    pub name: String,
+    pub kind: String,
+    pub template: String,
+    pub audience: serde_json::Value,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub quiet_start: NaiveTime,
+    pub quiet_end: NaiveTime,
+    pub rate_per_second: i32,
+    pub status: CampaignStatus,
+    /// Set by the dispatcher when it first picked the audience: the campaign started.
+    pub recipients_materialised_at: Option<DateTime<Utc>>,
+    pub targeted: i32,
+    pub sent: i32,
+    pub delivered: i32,
+    pub failed: i32,
+    pub skipped_consent: i32,
+    pub deferred_quiet: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, name, kind, template, audience, starts_at, quiet_start, quiet_end,
+    rate_per_second, status, recipients_materialised_at, targeted, sent, delivered, failed,
+    skipped_consent, deferred_quiet, created_at, updated_at";
+
+fn from_row(row: &Row) -> Result<Campaign, StoreError> {
+    let raw_status: String = row.get("status");
+    let status = CampaignStatus::parse(&raw_status).ok_or_else(|| StoreError::Corrupt {
+        what: "campaign status",
+        detail: raw_status.clone(),
+    })?;
+    Ok(Campaign {
+        id: row.get("id"),
+        name: row.get("name"),
+        kind: row.get("kind"),
+        template: row.get("template"),
+        audience: row.get("audience"),
+        starts_at: row.get("starts_at"),
+        quiet_start: row.get("quiet_start"),
+        quiet_end: row.get("quiet_end"),
+        rate_per_second: row.get("rate_per_second"),
+        status,
+        recipients_materialised_at: row.get("recipients_materialised_at"),
+        targeted: row.get("targeted"),
+        sent: row.get("sent"),
+        delivered: row.get("delivered"),
+        failed: row.get("failed"),
+        skipped_consent: row.get("skipped_consent"),
+        deferred_quiet: row.get("deferred_quiet"),
+        created_at: row.get("created_at"),
+        updated_at: row.get("updated_at"),
+    })
+}
+
+/// A campaign as an operator drafts it (already validated by the caller).
+#[derive(Debug, Clone)]
+pub struct NewCampaign<'a> {
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub template: &'a str,
+    pub audience: &'a serde_json::Value,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub quiet_start: NaiveTime,
+    pub quiet_end: NaiveTime,
+    pub rate_per_second: i32,
+}
+
+/// Creates a campaign in `draft`.
+pub async fn create(
+    db: &impl GenericClient,
+    campaign: &NewCampaign<'_>,
+) -> Result<Campaign, StoreError> {
+    let row = db
+        .query_one(
+            &format!(
+                "INSERT INTO campaigns (name, kind, template, audience, starts_at,
+                                        quiet_start, quiet_end, rate_per_second)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 RETURNING {COLUMNS}"
+            ),
+            &[
+                &campaign.name,
+                &campaign.kind,
+                &campaign.template,
+                campaign.audience,
+                &campaign.starts_at,
+                &campaign.quiet_start,
+                &campaign.quiet_end,
+                &campaign.rate_per_second,
+            ],
+        )
+        .await
+        .map_err(|e| StoreError::query("creating a campaign", e))?;
+    from_row(&row)
+}
+
+pub async fn get(db: &impl GenericClient, id: CampaignId) -> Result<Option<Campaign>, StoreError> {
+    db.query_opt(
+        &format!("SELECT {COLUMNS} FROM campaigns WHERE id = $1"),
+        &[&id],
+    )
+    .await
+    .map_err(|e| StoreError::query("reading a campaign", e))?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+/// Campaigns in id order after `after`, optionally with one status.
+pub async fn list(
+    db: &impl GenericClient,
+    status: Option<CampaignStatus>,
+    after: Option<CampaignId>,
+    limit: i64,
+) -> Result<Vec<Campaign>, StoreError> {
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM campaigns
+                  WHERE ($1::text IS NULL OR status = $1)
+                    AND ($2::bigint IS NULL OR id > $2)
+                  ORDER BY id
+                  LIMIT $3"
+            ),
+            &[&status.map(|s| s.as_str()), &after, &limit],
+        )
+        .await
+        .map_err(|e| StoreError::query("listing campaigns", e))?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Fields an operator may change; `None` leaves a field as it is. `starts_at`
+/// is doubly optional: `Some(None)` clears the start time.
+#[derive(Debug, Clone, Default)]
+pub struct CampaignChanges<'a> {
+    pub name: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub template: Option<&'a str>,
+    pub audience: Option<&'a serde_json::Value>,
+    pub starts_at: Option<Option<DateTime<Utc>>>,
+    pub quiet_start: Option<NaiveTime>,
+    pub quiet_end: Option<NaiveTime>,
+    pub rate_per_second: Option<i32>,
+}
+
+/// Applies `changes` only while the campaign is in one of `editable` statuses.
+/// `Ok(None)` when no such row exists in such a status (the caller tells apart
+/// "not found" from "not editable" with `get`).
+pub async fn update(
+    db: &impl GenericClient,
+    id: CampaignId,
+    editable: &[CampaignStatus],
+    changes: &CampaignChanges<'_>,
+) -> Result<Option<Campaign>, StoreError> {
+    let editable: Vec<&str> = editable.iter().map(|s| s.as_str()).collect();
+    let (set_start, starts_at) = match changes.starts_at {
+        Some(value) => (true, value),
+        None => (false, None),
+    };
+    db.query_opt(
+        &format!(
+            "UPDATE campaigns
+                SET name = COALESCE($3, name),
+                    kind = COALESCE($4, kind),
+                    template = COALESCE($5, template),
+                    audience = COALESCE($6, audience),
+                    starts_at = CASE WHEN $7 THEN $8 ELSE starts_at END,
+                    quiet_start = COALESCE($9, quiet_start),
+                    quiet_end = COALESCE($10, quiet_end),
+                    rate_per_second = COALESCE($11, rate_per_second),
+                    updated_at = now()
+              WHERE id = $1 AND status = ANY($2)
+              RETURNING {COLUMNS}"
+        ),
+        &[
+            &id,
+            &editable,
+            &changes.name,
+            &changes.kind,
+            &changes.template,
+            &changes.audience,
+            &set_start,
+            &starts_at,
+            &changes.quiet_start,
+            &changes.quiet_end,
+            &changes.rate_per_second,
+        ],
+    )
+    .await
+    .map_err(|e| StoreError::query("updating a campaign", e))?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+/// Moves a campaign from `expected` to `next` if it still shows `expected`.
+/// Entering `scheduled` without a start time sets it to now (send as soon as
+/// possible). `Ok(None)` when the row is gone or its status moved meanwhile.
+pub async fn set_status(
+    db: &impl GenericClient,
+    id: CampaignId,
+    expected: CampaignStatus,
+    next: CampaignStatus,
+) -> Result<Option<Campaign>, StoreError> {
+    db.query_opt(
+        &format!(
+            "UPDATE campaigns
+                SET status = $3,
+                    starts_at = CASE WHEN $3 = 'scheduled' THEN COALESCE(starts_at, now())
+                                     ELSE starts_at END,
+                    updated_at = now()
+              WHERE id = $1 AND status = $2
+              RETURNING {COLUMNS}"
+        ),
+        &[&id, &expected.as_str(), &next.as_str()],
+    )
+    .await
+    .map_err(|e| StoreError::query("changing a campaign's status", e))?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
