@@ -57,3 +57,77 @@ impl SqsQueue {
         Ok(())
     }
 }
+
+impl SqsQueue {
+    /// Receives up to `max` messages (long-polling up to `wait_seconds`) in the shape
+    /// Lambda's SQS event source delivers them, so the local process can call the
+    /// very handler the Lambda runs.
+    pub async fn receive_event(
+        &self,
+        max: i32,
+        wait_seconds: i32,
+    ) -> Result<aws_lambda_events::sqs::SqsEvent, QueueError> {
+        let received = self
+            .client
+            .receive_message()
+            .queue_url(&self.url)
+            .max_number_of_messages(max)
+            .wait_time_seconds(wait_seconds)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .send()
+            .await
+            .map_err(|e| QueueError::Unavailable {
+                context: "receiving messages",
+                source: Box::new(e),
+            })?;
+        let mut event = aws_lambda_events::sqs::SqsEvent::default();
+        for message in received.messages.unwrap_or_default() {
+            let mut record = aws_lambda_events::sqs::SqsMessage::default();
+            record.message_id = message.message_id;
+            record.receipt_handle = message.receipt_handle;
+            record.body = message.body;
+            record.md5_of_body = message.md5_of_body;
+            record.event_source = Some("aws:sqs".to_owned());
+            record.attributes = message
+                .attributes
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v))
+                .collect();
+            event.records.push(record);
+        }
+        Ok(event)
+    }
+
+    /// Deletes the records of `event` that are not listed as failures, as the Lambda
+    /// event source mapping does after a partial batch response.
+    pub async fn acknowledge(
+        &self,
+        event: &aws_lambda_events::sqs::SqsEvent,
+        response: &aws_lambda_events::sqs::SqsBatchResponse,
+    ) -> Result<(), QueueError> {
+        for record in &event.records {
+            let failed = response
+                .batch_item_failures
+                .iter()
+                .any(|f| Some(&f.item_identifier) == record.message_id.as_ref());
+            let Some(handle) = record.receipt_handle.as_deref() else {
+                continue;
+            };
+            if failed {
+                continue;
+            }
+            self.client
+                .delete_message()
+                .queue_url(&self.url)
+                .receipt_handle(handle)
+                .send()
+                .await
+                .map_err(|e| QueueError::Unavailable {
+                    context: "deleting a handled message",
+                    source: Box::new(e),
+                })?;
+        }
+        Ok(())
+    }
+}

@@ -48,6 +48,10 @@ impl<C: GenericClient> Step<'_, C> {
     }
 
     pub async fn respond(&self, state: State, u: &Understanding) -> Result<Next, StoreError> {
+        // Unsure what was meant: ask, keep what was pending, never guess.
+        if u.confidence < self.policy.min_confidence && !names_a_time(u) {
+            return Ok((state, replies::not_understood().to_owned()));
+        }
         match state {
             State::Idle => self.fresh(u).await,
             State::OfferedSlots { purpose, offers } => self.on_offers(purpose, offers, u).await,
@@ -257,11 +261,19 @@ impl<C: GenericClient> Step<'_, C> {
         let limit = self.policy.offers_per_reply;
         let slots = match direction {
             Some(Direction::Earlier) => {
-                let first = shown.iter().map(|o| o.starts_at).min().unwrap_or(rules.latest);
+                let first = shown
+                    .iter()
+                    .map(|o| o.starts_at)
+                    .min()
+                    .unwrap_or(rules.latest);
                 availability::open_before(self.db, rules.earliest, first, limit).await?
             }
             _ => {
-                let last = shown.iter().map(|o| o.starts_at).max().unwrap_or(rules.earliest);
+                let last = shown
+                    .iter()
+                    .map(|o| o.starts_at)
+                    .max()
+                    .unwrap_or(rules.earliest);
                 availability::open_after(self.db, last + Duration::seconds(1), rules.latest, limit)
                     .await?
             }
@@ -287,7 +299,9 @@ impl<C: GenericClient> Step<'_, C> {
         match purpose {
             Purpose::Book => {
                 match appointments::book(self.db, self.contact_id, offer.slot_id, &rules).await? {
-                    BookingOutcome::Booked(a) => Ok((State::Idle, replies::booked(a.starts_at, tz))),
+                    BookingOutcome::Booked(a) => {
+                        Ok((State::Idle, replies::booked(a.starts_at, tz)))
+                    }
                     BookingOutcome::TooManyOpen { limit } => {
                         Ok((State::Idle, replies::too_many(limit)))
                     }
@@ -334,9 +348,16 @@ impl<C: GenericClient> Step<'_, C> {
             self.policy.offers_per_reply,
         )
         .await?;
-        let offers: Vec<Offer> = slots.iter().filter(|s| s.id != offer.slot_id).map(offer_of).collect();
+        let offers: Vec<Offer> = slots
+            .iter()
+            .filter(|s| s.id != offer.slot_id)
+            .map(offer_of)
+            .collect();
         if offers.is_empty() {
-            return Ok((State::Idle, format!("{} {}", replies::slot_taken(), replies::nothing_open())));
+            return Ok((
+                State::Idle,
+                format!("{} {}", replies::slot_taken(), replies::nothing_open()),
+            ));
         }
         let text = replies::offers(&offers, self.tz(), Some(replies::slot_taken()));
         Ok((State::OfferedSlots { purpose, offers }, text))

@@ -14,6 +14,7 @@ pub mod replies;
 pub mod sender;
 pub mod state;
 pub mod turn;
+pub mod weekly_hours;
 pub mod window;
 pub mod worker;
 
@@ -21,4 +22,5 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use policy::Policy;
 pub use sender::{ConsoleSender, SendFailure, SentSms, SmsSender};
 pub use turn::{Conversation, TurnError, TurnOutcome};
+pub use weekly_hours::WeeklyHours;
 pub use worker::handle_batch;

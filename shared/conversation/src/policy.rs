@@ -17,6 +17,8 @@ pub struct Policy {
     pub conversation_ttl: Duration,
     /// How many slots one reply offers.
     pub offers_per_reply: i64,
+    /// Below this understanding confidence the bot asks instead of acting.
+    pub min_confidence: f32,
 }
 
 impl Policy {
@@ -29,6 +31,7 @@ impl Policy {
             max_open_appointments: settings.max_open_appointments,
             conversation_ttl: Duration::minutes(settings.conversation_ttl_minutes),
             offers_per_reply: 3,
+            min_confidence: 0.5,
         }
     }
 

@@ -11,7 +11,9 @@ use crate::state::{Listed, Offer};
 
 /// "Tue Mar 5, 3:00 PM" in the business timezone.
 pub fn when(at: DateTime<Utc>, tz: Tz) -> String {
-    at.with_timezone(&tz).format("%a %b %-d, %-I:%M %p").to_string()
+    at.with_timezone(&tz)
+        .format("%a %b %-d, %-I:%M %p")
+        .to_string()
 }
 
 fn numbered(times: impl Iterator<Item = DateTime<Utc>>, tz: Tz) -> String {
@@ -34,7 +36,10 @@ pub fn offers(offers: &[Offer], tz: Tz, preface: Option<&str>) -> String {
 }
 
 pub fn confirm_booking(offer: &Offer, tz: Tz) -> String {
-    format!("{} is open. Shall I book it? Reply YES or NO.", when(offer.starts_at, tz))
+    format!(
+        "{} is open. Shall I book it? Reply YES or NO.",
+        when(offer.starts_at, tz)
+    )
 }
 
 pub fn confirm_move(from: &Listed, to: &Offer, tz: Tz) -> String {
@@ -130,9 +135,7 @@ pub fn pick_a_number(count: usize) -> String {
 }
 
 pub fn greeting(business: &str) -> String {
-    format!(
-        "Hi! This is {business}. I can book, move or cancel appointments. What would you like?"
-    )
+    format!("Hi! This is {business}. I can book, move or cancel appointments. What would you like?")
 }
 
 pub fn goodbye() -> &'static str {
@@ -181,7 +184,7 @@ mod tests {
 
     #[test]
     fn the_longest_replies_fit_in_two_segments() {
-        let offers: Vec<Offer> = (0..3)
+        let shown: Vec<Offer> = (0..3)
             .map(|i| Offer {
                 slot_id: i,
                 starts_at: at("2026-12-30T15:30:00Z") + chrono::Duration::hours(i),
@@ -194,19 +197,23 @@ mod tests {
             })
             .collect();
         let longest = [
-            offers(&offers, tz(), Some(expired_prefix())),
-            offers(&offers, tz(), Some(slot_taken())),
+            offers(&shown, tz(), Some(expired_prefix())),
+            offers(&shown, tz(), Some(slot_taken())),
             format!("{} {}", expired_prefix(), not_understood()),
             help("Bright Smile Dental Clinic of Springfield"),
             greeting("Bright Smile Dental Clinic of Springfield"),
             appointment_list(&listed, tz()),
             which_to_cancel(&listed, tz()),
-            confirm_move(&listed[0], &offers[0], tz()),
-            booked(offers[0].starts_at, tz()),
+            confirm_move(&listed[0], &shown[0], tz()),
+            booked(shown[0].starts_at, tz()),
             too_many(3),
         ];
         for reply in &longest {
-            assert!(segments(reply) <= 2, "{} segments: {reply}", segments(reply));
+            assert!(
+                segments(reply) <= 2,
+                "{} segments: {reply}",
+                segments(reply)
+            );
         }
     }
 }

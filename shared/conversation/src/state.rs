@@ -33,11 +33,23 @@ pub enum Purpose {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum State {
     Idle,
-    OfferedSlots { purpose: Purpose, offers: Vec<Offer> },
-    AwaitingConfirmation { purpose: Purpose, offer: Offer },
-    ChoosingToCancel { appointments: Vec<Listed> },
-    ConfirmingCancel { appointment: Listed },
-    ChoosingToReschedule { appointments: Vec<Listed> },
+    OfferedSlots {
+        purpose: Purpose,
+        offers: Vec<Offer>,
+    },
+    AwaitingConfirmation {
+        purpose: Purpose,
+        offer: Offer,
+    },
+    ChoosingToCancel {
+        appointments: Vec<Listed>,
+    },
+    ConfirmingCancel {
+        appointment: Listed,
+    },
+    ChoosingToReschedule {
+        appointments: Vec<Listed>,
+    },
 }
 
 impl State {
@@ -80,7 +92,10 @@ mod tests {
 
     #[test]
     fn an_unreadable_payload_starts_idle() {
-        assert_eq!(State::from_payload(&serde_json::json!({"state": "gone"})), State::Idle);
+        assert_eq!(
+            State::from_payload(&serde_json::json!({"state": "gone"})),
+            State::Idle
+        );
         assert_eq!(State::from_payload(&serde_json::json!({})), State::Idle);
     }
 }

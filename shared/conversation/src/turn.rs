@@ -81,7 +81,9 @@ impl Conversation {
             _ => None,
         };
 
-        let decided = self.decide(sms, keyword, understanding.as_ref(), now).await?;
+        let decided = self
+            .decide(sms, keyword, understanding.as_ref(), now)
+            .await?;
         if let Some(reply) = decided.reply {
             self.deliver(reply, &sms.from).await?;
         }
@@ -153,7 +155,9 @@ impl Conversation {
             ),
             (None | Some(Keyword::Yes), ConsentState::OptedIn) => {
                 let Some(u) = understanding else {
-                    return Err(TurnError::Permanent("no understanding for a message".into()));
+                    return Err(TurnError::Permanent(
+                        "no understanding for a message".into(),
+                    ));
                 };
                 let (state, text) = self.converse(&tx, contact, u, now).await?;
                 (TurnOutcome::Replied { state }, Some(text))

@@ -28,7 +28,10 @@ fn local(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
     let naive = date.and_time(time);
     tz.from_local_datetime(&naive)
         .earliest()
-        .or_else(|| tz.from_local_datetime(&(naive + Duration::hours(1))).earliest())
+        .or_else(|| {
+            tz.from_local_datetime(&(naive + Duration::hours(1)))
+                .earliest()
+        })
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(|| Utc.from_utc_datetime(&naive))
 }
@@ -62,7 +65,11 @@ pub fn search_window(
             (start, end, start, false)
         }
         (None, Some((first, last)), time, range) => {
-            let start = local(tz, first, range.map(|r| r.0).or(time).unwrap_or(NaiveTime::MIN));
+            let start = local(
+                tz,
+                first,
+                range.map(|r| r.0).or(time).unwrap_or(NaiveTime::MIN),
+            );
             (start, day_bounds(tz, last).1, start, false)
         }
         (None, None, Some(time), _) => {
@@ -111,7 +118,9 @@ mod tests {
     }
 
     fn ny(s: &str) -> DateTime<Utc> {
-        tz().from_local_datetime(&s.parse().unwrap()).unwrap().with_timezone(&Utc)
+        tz().from_local_datetime(&s.parse().unwrap())
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]

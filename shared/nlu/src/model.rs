@@ -256,8 +256,9 @@ pub(crate) fn rescore(
     score: &[f32; N],
     rule: Classified,
 ) -> Classified {
+    // "no, later" is a refusal that still says which way to look.
     let direction = |i: Intent| {
-        if i == Intent::Alternatives {
+        if matches!(i, Intent::Alternatives | Intent::Deny) {
             rule.direction
         } else {
             None

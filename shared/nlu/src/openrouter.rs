@@ -269,7 +269,7 @@ pub fn answer_schema() -> Value {
                 "description": "for intent alternatives",
             },
         },
-        "required": ["intent", "date", "time", "selection", "direction"],
+        "required": ANSWER_FIELDS,
         "additionalProperties": false,
     })
 }
@@ -322,6 +322,9 @@ fn completion_content(body: &[u8]) -> Result<String, LlmError> {
         .ok_or(LlmError::NotACompletion)
 }
 
+/// The fields of [`answer_schema`], all required.
+const ANSWER_FIELDS: [&str; 5] = ["intent", "date", "time", "selection", "direction"];
+
 /// The answer as the schema describes it.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -342,6 +345,13 @@ struct Answer {
 pub fn parse_answer(content: &str, now: DateTime<Tz>) -> Result<Understanding, LlmError> {
     let json = strip_code_fence(content);
     let value: Value = serde_json::from_str(json).map_err(|_| LlmError::InvalidJson)?;
+    // Strict: every field present (serde would read a missing one as null).
+    let complete = value
+        .as_object()
+        .is_some_and(|fields| ANSWER_FIELDS.iter().all(|name| fields.contains_key(*name)));
+    if !complete {
+        return Err(LlmError::SchemaMismatch("a required field is missing"));
+    }
     let answer: Answer = serde_json::from_value(value)
         .map_err(|_| LlmError::SchemaMismatch("fields or types differ from the schema"))?;
 
@@ -352,7 +362,9 @@ pub fn parse_answer(content: &str, now: DateTime<Tz>) -> Result<Understanding, L
         let today = now.date_naive();
         let ahead = date.signed_duration_since(today).num_days();
         if !(0..=MAX_DAYS_AHEAD).contains(&ahead) {
-            return Err(LlmError::SchemaMismatch("date in the past or too far ahead"));
+            return Err(LlmError::SchemaMismatch(
+                "date in the past or too far ahead",
+            ));
         }
     }
     let time = answer.time.as_deref().map(parse_time).transpose()?;
@@ -480,21 +492,51 @@ mod tests {
     #[test]
     fn answers_outside_the_schema_are_refused() {
         let cases = [
-            (r#"{"intent":"order_pizza","date":null,"time":null,"selection":null,"direction":null}"#, "unknown intent"),
-            (r#"{"intent":"book","date":"March 8","time":null,"selection":null,"direction":null}"#, "date format"),
-            (r#"{"intent":"book","date":"2024-02-30","time":null,"selection":null,"direction":null}"#, "impossible date"),
-            (r#"{"intent":"book","date":"2023-03-08","time":null,"selection":null,"direction":null}"#, "past date"),
-            (r#"{"intent":"book","date":"2031-03-08","time":null,"selection":null,"direction":null}"#, "far date"),
-            (r#"{"intent":"book","date":null,"time":"3pm","selection":null,"direction":null}"#, "time format"),
-            (r#"{"intent":"book","date":null,"time":"25:00","selection":null,"direction":null}"#, "hour 25"),
-            (r#"{"intent":"select","date":null,"time":null,"selection":0,"direction":null}"#, "selection 0"),
-            (r#"{"intent":"book","date":null,"time":null,"selection":null,"direction":null,"booked":true}"#, "extra field"),
+            (
+                r#"{"intent":"order_pizza","date":null,"time":null,"selection":null,"direction":null}"#,
+                "unknown intent",
+            ),
+            (
+                r#"{"intent":"book","date":"March 8","time":null,"selection":null,"direction":null}"#,
+                "date format",
+            ),
+            (
+                r#"{"intent":"book","date":"2024-02-30","time":null,"selection":null,"direction":null}"#,
+                "impossible date",
+            ),
+            (
+                r#"{"intent":"book","date":"2023-03-08","time":null,"selection":null,"direction":null}"#,
+                "past date",
+            ),
+            (
+                r#"{"intent":"book","date":"2031-03-08","time":null,"selection":null,"direction":null}"#,
+                "far date",
+            ),
+            (
+                r#"{"intent":"book","date":null,"time":"3pm","selection":null,"direction":null}"#,
+                "time format",
+            ),
+            (
+                r#"{"intent":"book","date":null,"time":"25:00","selection":null,"direction":null}"#,
+                "hour 25",
+            ),
+            (
+                r#"{"intent":"select","date":null,"time":null,"selection":0,"direction":null}"#,
+                "selection 0",
+            ),
+            (
+                r#"{"intent":"book","date":null,"time":null,"selection":null,"direction":null,"booked":true}"#,
+                "extra field",
+            ),
             (r#"{"intent":"book"}"#, "missing fields"),
             (r#"["book"]"#, "not an object"),
         ];
         for (content, why) in cases {
             assert!(
-                matches!(parse_answer(content, now()), Err(LlmError::SchemaMismatch(_))),
+                matches!(
+                    parse_answer(content, now()),
+                    Err(LlmError::SchemaMismatch(_))
+                ),
                 "{why}"
             );
         }

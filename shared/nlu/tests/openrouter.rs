@@ -145,20 +145,26 @@ async fn content_that_is_not_json_falls_back_to_offline() {
 #[tokio::test]
 async fn json_of_the_wrong_shape_falls_back_to_offline() {
     falls_back_to_offline(
-        Reply::json(&json!({ "intent": "order_pizza", "date": null, "time": null,
-            "selection": null, "direction": null })),
+        Reply::json(
+            &json!({ "intent": "order_pizza", "date": null, "time": null,
+            "selection": null, "direction": null }),
+        ),
         "unknown intent",
     )
     .await;
     falls_back_to_offline(
-        Reply::json(&json!({ "intent": "book", "date": "next friday", "time": null,
-            "selection": null, "direction": null })),
+        Reply::json(
+            &json!({ "intent": "book", "date": "next friday", "time": null,
+            "selection": null, "direction": null }),
+        ),
         "date not YYYY-MM-DD",
     )
     .await;
     falls_back_to_offline(
-        Reply::json(&json!({ "intent": "book", "date": "1999-01-01", "time": null,
-            "selection": null, "direction": null })),
+        Reply::json(
+            &json!({ "intent": "book", "date": "1999-01-01", "time": null,
+            "selection": null, "direction": null }),
+        ),
         "absurd date",
     )
     .await;
@@ -196,7 +202,11 @@ async fn a_wrong_api_key_falls_back_to_offline_and_reports_401() {
         understand(UNCLEAR, now())
     );
     assert_eq!(understander.stats(), stats(1, 1));
-    assert_eq!(llm.calls(), 0, "the stand-in refused both before reading them");
+    assert_eq!(
+        llm.calls(),
+        0,
+        "the stand-in refused both before reading them"
+    );
 }
 
 #[tokio::test]

@@ -286,7 +286,11 @@ async fn create_message(
     }
 
     let Ok(fields) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
-        return twilio_error(StatusCode::BAD_REQUEST, 20001, "Could not parse the request");
+        return twilio_error(
+            StatusCode::BAD_REQUEST,
+            20001,
+            "Could not parse the request",
+        );
     };
     let field = |name: &str| {
         fields

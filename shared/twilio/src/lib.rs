@@ -17,7 +17,7 @@ pub mod status;
 
 pub use error_code::{ErrorClass, InvalidErrorCode, TwilioErrorCode, classify_response};
 pub use rest::{
-    ClientConfigError, OutboundMessage, SendError, SentMessage, Sender, TransientCause,
+    ClientConfigError, OutboundMessage, SendError, Sender, SentMessage, TransientCause,
     TwilioClient, mask_phone,
 };
 pub use signature::{AuthToken, RequestValidator, SignatureError, TokenError, body_sha256_hex};

@@ -162,9 +162,7 @@ impl SendError {
             Self::Rejected { code, .. } | Self::Transient(TransientCause::Server { code, .. }) => {
                 *code
             }
-            Self::RateLimited { .. } | Self::Transient(_) | Self::UnreadableResponse { .. } => {
-                None
-            }
+            Self::RateLimited { .. } | Self::Transient(_) | Self::UnreadableResponse { .. } => None,
         }
     }
 }
@@ -379,7 +377,11 @@ fn parse_message(body: &[u8]) -> Option<SentMessage> {
         sid: raw.sid,
         status,
         num_segments: raw.num_segments.as_ref().and_then(json_u32),
-        error_code: raw.error_code.as_ref().and_then(json_u32).map(TwilioErrorCode),
+        error_code: raw
+            .error_code
+            .as_ref()
+            .and_then(json_u32)
+            .map(TwilioErrorCode),
     })
 }
 

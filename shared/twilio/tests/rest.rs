@@ -49,7 +49,11 @@ async fn a_message_from_our_number_is_queued_and_recorded_with_its_sid() {
     let sent = client(&twilio).send_message(&msg).await.expect("sent");
 
     assert_eq!(sent.status, MessageStatus::Queued);
-    assert!(sent.sid.starts_with("SM") && sent.sid.len() == 34, "{}", sent.sid);
+    assert!(
+        sent.sid.starts_with("SM") && sent.sid.len() == 34,
+        "{}",
+        sent.sid
+    );
     assert_eq!(sent.num_segments, Some(1));
     let records = twilio.sent();
     assert_eq!(records.len(), 1);
