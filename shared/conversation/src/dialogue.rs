@@ -229,12 +229,11 @@ impl<C: GenericClient> Step<'_, C> {
         } else {
             availability::open_after(self.db, window.from, window.to, limit).await?
         };
-        if let Some(first) = slots.first()
-            && window.exact
-            && first.starts_at == window.near
+        if window.exact
             && preface.is_none()
+            && let Some(asked) = slots.iter().find(|s| s.starts_at == window.near)
         {
-            return Ok(self.confirm(purpose, offer_of(first)));
+            return Ok(self.confirm(purpose, offer_of(asked)));
         }
         if !slots.is_empty() {
             let offers: Vec<Offer> = slots.iter().map(offer_of).collect();

@@ -97,3 +97,50 @@ impl SmsSender for ConsoleSender {
         })
     }
 }
+
+/// Sends through Twilio's Messages API, with our status callback URL.
+pub struct TwilioSender {
+    client: smsbot_twilio::TwilioClient,
+    from: smsbot_twilio::Sender,
+    status_callback: Option<url::Url>,
+}
+
+impl TwilioSender {
+    pub fn new(
+        client: smsbot_twilio::TwilioClient,
+        from: smsbot_twilio::Sender,
+        status_callback: Option<url::Url>,
+    ) -> Self {
+        Self {
+            client,
+            from,
+            status_callback,
+        }
+    }
+}
+
+#[async_trait]
+impl SmsSender for TwilioSender {
+    async fn send(&self, to: &PhoneNumber, body: &str) -> Result<SentSms, SendFailure> {
+        use smsbot_twilio::SendError;
+        let message = smsbot_twilio::OutboundMessage {
+            to: to.as_e164().to_owned(),
+            from: self.from.clone(),
+            body: body.to_owned(),
+            status_callback: self.status_callback.clone(),
+        };
+        match self.client.send_message(&message).await {
+            Ok(sent) => Ok(SentSms {
+                sid: MessageSid::parse(&sent.sid)
+                    .map_err(|e| SendFailure::Transient(Box::new(e)))?,
+                status: sent.status,
+            }),
+            Err(SendError::OptedOut) => Err(SendFailure::OptedOut),
+            Err(err) if err.is_retryable() => Err(SendFailure::Transient(Box::new(err))),
+            // Not retried: the message may have gone out (unreadable 2xx) or never will.
+            Err(err) => Err(SendFailure::Refused {
+                code: err.code().map(|c| c.get() as i32),
+            }),
+        }
+    }
+}

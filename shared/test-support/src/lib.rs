@@ -54,6 +54,44 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    async fn admin(&self) -> tokio_postgres::Client {
+        let (admin, connection) =
+            tokio_postgres::connect(&required_env("DATABASE_URL"), tokio_postgres::NoTls)
+                .await
+                .expect("connect to the test server");
+        tokio::spawn(connection);
+        admin
+    }
+
+    /// Takes this database away: open connections are killed and new ones refused,
+    /// as when the server goes down.
+    pub async fn outage(&self) {
+        self.admin()
+            .await
+            .batch_execute(&format!(
+                "ALTER DATABASE {name} ALLOW_CONNECTIONS false;
+                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                  WHERE datname = '{name}' AND pid <> pg_backend_pid();",
+                name = self.name
+            ))
+            .await
+            .expect("take the database down");
+    }
+
+    /// Ends an `outage`.
+    pub async fn restore(&self) {
+        self.admin()
+            .await
+            .batch_execute(&format!(
+                "ALTER DATABASE {} ALLOW_CONNECTIONS true",
+                self.name
+            ))
+            .await
+            .expect("bring the database back");
+    }
+}
+
 /// SDK configuration for the emulator, with a unique suffix for resource names.
 pub async fn aws() -> aws_config::SdkConfig {
     required_env("AWS_ENDPOINT_URL");

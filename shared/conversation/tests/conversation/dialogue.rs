@@ -1,7 +1,7 @@
 //! End to end: a customer texts the webhook, the message goes through the FIFO
 //! queue in the emulator to the worker, which talks to Postgres and replies.
 
-mod support;
+use crate::support;
 
 use support::{TestBot, ny};
 

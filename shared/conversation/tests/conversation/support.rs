@@ -2,8 +2,6 @@
 //! the emulator, the batch handler and Postgres, with the console as the phone and
 //! a clock the test moves.
 
-#![allow(dead_code)]
-
 use std::sync::Arc;
 
 use axum::body::Body;
