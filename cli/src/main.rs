@@ -8,7 +8,11 @@ mod commands;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "smsbot", version, about = "SMS appointment bot: operations and local tools")]
+#[command(
+    name = "smsbot",
+    version,
+    about = "SMS appointment bot: operations and local tools"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -18,6 +22,12 @@ struct Cli {
 enum Command {
     /// Apply the SQL migrations in migrations/ to DATABASE_URL.
     Migrate,
+    /// Create availability slots from weekly business hours (idempotent).
+    SeedAvailability(commands::seed::SeedArgs),
+    /// Run the whole system in one local process (webhook + worker).
+    Serve(commands::serve::ServeArgs),
+    /// Text the local bot from the terminal (or from piped lines).
+    Chat(commands::chat::ChatArgs),
     /// Offline language understanding: parse messages or score it on labelled files.
     Nlu(commands::nlu::NluArgs),
 }
@@ -26,10 +36,15 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Migrate => runtime()?.block_on(commands::migrate::run()),
+        Command::SeedAvailability(args) => runtime()?.block_on(commands::seed::run(args)),
+        Command::Serve(args) => runtime()?.block_on(commands::serve::run(args)),
+        Command::Chat(args) => runtime()?.block_on(commands::chat::run(args)),
         Command::Nlu(args) => commands::nlu::run(args),
     }
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
 }

@@ -1,4 +1,7 @@
 //! One module per `smsbot` subcommand.
 
+pub mod chat;
 pub mod migrate;
 pub mod nlu;
+pub mod seed;
+pub mod serve;

@@ -6,12 +6,13 @@
 //! so nothing here knows whether it talks to AWS or to a local emulator.
 
 pub mod idempotency;
+pub mod provision;
 pub mod queue;
 pub mod secrets;
 
 pub use idempotency::{Claim, IdempotencyError, IdempotencyStore};
 pub use queue::{FifoMessage, QueueError, SqsQueue};
-pub use secrets::{SecretsError, load_settings};
+pub use secrets::{SecretsError, load_settings, load_settings_from};
 
 /// Loads the shared SDK configuration from the standard environment.
 pub async fn sdk_config() -> aws_config::SdkConfig {

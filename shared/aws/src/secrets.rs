@@ -23,12 +23,15 @@ pub enum SecretsError {
 
 /// Reads the environment and, when configured, the app secret.
 pub async fn load_settings(sdk: &aws_config::SdkConfig) -> Result<Settings, SecretsError> {
-    let mut vars: HashMap<String, String> = std::env::vars().collect();
-    if let Some(arn) = vars
-        .get("APP_SECRETS_ARN")
-        .filter(|v| !v.is_empty())
-        .cloned()
-    {
+    load_settings_from(sdk, std::env::vars().collect()).await
+}
+
+/// Like `load_settings`, from the given variables instead of the environment.
+pub async fn load_settings_from(
+    sdk: &aws_config::SdkConfig,
+    mut vars: HashMap<String, String>,
+) -> Result<Settings, SecretsError> {
+    if let Some(arn) = vars.get("APP_SECRETS_ARN").filter(|v| !v.is_empty()).cloned() {
         let client = aws_sdk_secretsmanager::Client::new(sdk);
         let secret = client
             .get_secret_value()

@@ -59,6 +59,8 @@ pub struct Settings {
     pub booking_horizon_days: i64,
     pub max_open_appointments: i64,
     pub conversation_ttl_minutes: i64,
+    /// Offline understanding below this confidence asks the LLM (when a key is set).
+    pub llm_confidence_threshold: f32,
 }
 
 impl Settings {
@@ -131,6 +133,13 @@ impl Settings {
             booking_horizon_days: number(&get, "BOOKING_HORIZON_DAYS", 60)?,
             max_open_appointments: number(&get, "MAX_OPEN_APPOINTMENTS", 3)?,
             conversation_ttl_minutes: number(&get, "CONVERSATION_TTL_MINUTES", 30)?,
+            llm_confidence_threshold: match get("NLU_LLM_THRESHOLD") {
+                None => 0.6,
+                Some(raw) => match raw.parse::<f32>() {
+                    Ok(t) if (0.0..=1.0).contains(&t) => t,
+                    _ => return Err(invalid("NLU_LLM_THRESHOLD", "must be a number from 0 to 1")),
+                },
+            },
         })
     }
 
@@ -239,6 +248,7 @@ impl fmt::Debug for Settings {
             .field("booking_horizon_days", &self.booking_horizon_days)
             .field("max_open_appointments", &self.max_open_appointments)
             .field("conversation_ttl_minutes", &self.conversation_ttl_minutes)
+            .field("llm_confidence_threshold", &self.llm_confidence_threshold)
             .finish()
     }
 }

@@ -16,6 +16,7 @@ pub mod state;
 pub mod turn;
 pub mod weekly_hours;
 pub mod window;
+pub mod wiring;
 pub mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -11,11 +11,6 @@ pub mod twilio_standin;
 
 use std::path::PathBuf;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
-};
-use aws_sdk_sqs::types::QueueAttributeName;
 use smsbot_store::Pool;
 
 fn required_env(name: &str) -> String {
@@ -112,60 +107,19 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 
-/// Creates a FIFO queue (content deduplication off: we always pass an id).
+/// A FIFO queue of its own for one test.
 pub async fn create_fifo_queue(sdk: &aws_config::SdkConfig, prefix: &str) -> String {
-    aws_sdk_sqs::Client::new(sdk)
-        .create_queue()
-        .queue_name(format!("{}.fifo", unique(prefix)))
-        .attributes(QueueAttributeName::FifoQueue, "true")
-        .attributes(QueueAttributeName::VisibilityTimeout, "30")
-        .send()
+    smsbot_aws::provision::fifo_queue(sdk, &format!("{}.fifo", unique(prefix)))
         .await
         .expect("create FIFO queue")
-        .queue_url()
-        .expect("queue url")
-        .to_owned()
 }
 
-/// Creates the idempotency table as the template defines it: key `id`, TTL on
-/// `expiration`, on-demand billing.
+/// An idempotency table of its own for one test.
 pub async fn create_idempotency_table(sdk: &aws_config::SdkConfig) -> String {
-    let client = aws_sdk_dynamodb::Client::new(sdk);
     let name = unique("idempotency");
-    client
-        .create_table()
-        .table_name(&name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key"),
-        )
-        .send()
+    smsbot_aws::provision::idempotency_table(sdk, &name)
         .await
-        .expect("create table");
-    client
-        .update_time_to_live()
-        .table_name(&name)
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder()
-                .attribute_name("expiration")
-                .enabled(true)
-                .build()
-                .expect("ttl"),
-        )
-        .send()
-        .await
-        .expect("enable TTL");
+        .expect("create idempotency table");
     name
 }
 
