@@ -1,6 +1,6 @@
 //! `smsbot serve`: the whole system in one local process.
 //!
-//! Mounts the same webhook router as the Lambda and drains the inbound FIFO queue
+//! Mounts the same webhook and admin routers as the Lambdas and drains the inbound FIFO queue
 //! (in the local AWS emulator) with the same batch handler as the conversation
 //! worker Lambda. With no Twilio credentials replies go to the console and to an
 //! outbox the chat simulator reads; with no OpenRouter key understanding is offline.
@@ -21,6 +21,8 @@ use smsbot_conversation::{ConsoleSender, Conversation, handle_batch};
 /// The auth token local requests are signed with when none is configured (also
 /// what the sample events in `events/` are signed with). Not a secret.
 pub const LOCAL_AUTH_TOKEN: &str = "local-dev-auth-token";
+/// The admin API key when none is configured (local only, not a secret).
+const LOCAL_ADMIN_KEY: &str = "local-admin-key";
 const LOCAL_QUEUE: &str = "smsbot-inbound.fifo";
 const LOCAL_TABLE: &str = "smsbot-idempotency";
 
@@ -48,7 +50,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
     let webhook = smsbot_webhook::WebhookState::from_settings(&settings, &sdk)?;
 
-    let mut app = smsbot_webhook::router(webhook);
+    let admin = smsbot_admin::AdminState::from_settings(&settings, &sdk)?;
+    let mut app = smsbot_webhook::router(webhook).merge(smsbot_admin::router(admin));
     if let Outbox::Console(console) = &outbox {
         app = app.merge(outbox_router(console.clone()));
     }
@@ -89,6 +92,7 @@ async fn with_local_defaults(
     };
     default("TWILIO_AUTH_TOKEN", LOCAL_AUTH_TOKEN.to_owned());
     default("PUBLIC_BASE_URL", format!("http://127.0.0.1:{port}"));
+    default("ADMIN_API_KEY", LOCAL_ADMIN_KEY.to_owned());
     if std::env::var("INBOUND_QUEUE_URL").is_err() {
         let url = smsbot_aws::provision::fifo_queue(sdk, LOCAL_QUEUE).await?;
         default("INBOUND_QUEUE_URL", url);

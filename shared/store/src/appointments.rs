@@ -242,7 +242,14 @@ pub async fn cancel(
         .map_err(|e| StoreError::query("cancelling", e))?;
     let Some(row) = row else { return Ok(None) };
     let appointment = Appointment::from_row(&row);
-    record_event(tx, appointment.id, "cancelled", Some(appointment.slot_id), None).await?;
+    record_event(
+        tx,
+        appointment.id,
+        "cancelled",
+        Some(appointment.slot_id),
+        None,
+    )
+    .await?;
     Ok(Some(appointment))
 }
 
@@ -401,6 +408,13 @@ pub async fn mark_no_show(
         .map_err(|e| StoreError::query("marking a no-show", e))?;
     let Some(row) = row else { return Ok(None) };
     let appointment = Appointment::from_row(&row);
-    record_event(tx, appointment.id, "no_show", Some(appointment.slot_id), None).await?;
+    record_event(
+        tx,
+        appointment.id,
+        "no_show",
+        Some(appointment.slot_id),
+        None,
+    )
+    .await?;
     Ok(Some(appointment))
 }

@@ -271,7 +271,14 @@ pub async fn update_details(
         return Ok(None);
     }
     if let Some((state, source)) = changes.consent {
-        set_consent(&tx, id, state, source, Some("changed through the admin API")).await?;
+        set_consent(
+            &tx,
+            id,
+            state,
+            source,
+            Some("changed through the admin API"),
+        )
+        .await?;
     }
     let contact = find_active(&tx, id).await?;
     tx.commit()

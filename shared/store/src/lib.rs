@@ -5,9 +5,9 @@
 //! lives in this crate; it must not hold business decisions beyond what the
 //! database itself guarantees (constraints, row locks, monotonic updates).
 
-pub mod campaigns;
 pub mod appointments;
 pub mod availability;
+pub mod campaigns;
 pub mod contacts;
 pub mod conversations;
 mod error;

@@ -239,10 +239,13 @@ pub async fn record_inbound(
     if let Some(row) = inserted {
         return Ok(InboundRecord::New(row.get(0)));
     }
-    db.query_one("SELECT id FROM messages WHERE twilio_sid = $1", &[&twilio_sid])
-        .await
-        .map(|row| InboundRecord::Duplicate(row.get(0)))
-        .map_err(|e| StoreError::query(CONTEXT, e))
+    db.query_one(
+        "SELECT id FROM messages WHERE twilio_sid = $1",
+        &[&twilio_sid],
+    )
+    .await
+    .map(|row| InboundRecord::Duplicate(row.get(0)))
+    .map_err(|e| StoreError::query(CONTEXT, e))
 }
 
 /// The reply recorded for an inbound message, if any.
@@ -250,10 +253,13 @@ pub async fn reply_for(
     db: &impl GenericClient,
     inbound_id: MessageId,
 ) -> Result<Option<MessageId>, StoreError> {
-    db.query_opt("SELECT id FROM messages WHERE reply_to_id = $1", &[&inbound_id])
-        .await
-        .map(|row| row.map(|r| r.get(0)))
-        .map_err(|e| StoreError::query("looking up a reply", e))
+    db.query_opt(
+        "SELECT id FROM messages WHERE reply_to_id = $1",
+        &[&inbound_id],
+    )
+    .await
+    .map(|row| row.map(|r| r.get(0)))
+    .map_err(|e| StoreError::query("looking up a reply", e))
 }
 
 /// An outbound message this worker may now hand to Twilio.

@@ -1,0 +1,634 @@
+//! `/api/campaigns`: outbound campaigns and their lifecycle.
+//!
+//! Owns validating drafts and the lifecycle an operator drives: `launch`
+//! (draft → scheduled), `pause` (scheduled or running → paused), `resume`
+//! (paused → running, or scheduled when it never started), `cancel` (any
+//! status that is not final → cancelled). Anything else is 409. The change is a
+//! compare-and-set on the status read, so a concurrent change is 409 too. Must not
+//! pick recipients or send: the dispatcher does that from the status.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, FixedOffset, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+use smsbot_store::campaigns::{self as store, CampaignStatus};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AdminState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::pagination::{self, Page, PageParams};
+use crate::validate;
+
+const MAX_NAME_CHARS: usize = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = CampaignStatus)]
+pub enum Status {
+    Draft,
+    Scheduled,
+    Running,
+    Paused,
+    Completed,
+    Cancelled,
+}
+
+impl From<CampaignStatus> for Status {
+    fn from(status: CampaignStatus) -> Self {
+        match status {
+            CampaignStatus::Draft => Self::Draft,
+            CampaignStatus::Scheduled => Self::Scheduled,
+            CampaignStatus::Running => Self::Running,
+            CampaignStatus::Paused => Self::Paused,
+            CampaignStatus::Completed => Self::Completed,
+            CampaignStatus::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+impl From<Status> for CampaignStatus {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Draft => Self::Draft,
+            Status::Scheduled => Self::Scheduled,
+            Status::Running => Self::Running,
+            Status::Paused => Self::Paused,
+            Status::Completed => Self::Completed,
+            Status::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = CampaignKind)]
+pub enum Kind {
+    Broadcast,
+    Reminder,
+}
+
+impl Kind {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Self::Broadcast => "broadcast",
+            Self::Reminder => "reminder",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "broadcast" => Some(Self::Broadcast),
+            "reminder" => Some(Self::Reminder),
+            _ => None,
+        }
+    }
+}
+
+/// Who receives the campaign (always only contacts who opted in).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Audience {
+    /// Every contact who opted in.
+    AllOptedIn,
+    /// Opted-in contacts carrying at least one of these tags.
+    Tags {
+        #[schema(min_items = 1, max_items = 50)]
+        tags: Vec<String>,
+    },
+}
+
+/// What the campaign achieved so far (maintained by the dispatcher and sender).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Counters {
+    pub targeted: i32,
+    pub sent: i32,
+    pub delivered: i32,
+    pub failed: i32,
+    pub skipped_consent: i32,
+    pub deferred_quiet: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Campaign {
+    pub id: i64,
+    pub name: String,
+    pub kind: Kind,
+    pub template: String,
+    pub audience: Audience,
+    /// When sending begins; set to the launch time when launched without one.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// Local time (recipient's timezone) from which nothing is sent, `HH:MM`.
+    #[schema(example = "21:00")]
+    pub quiet_start: String,
+    /// Local time until which nothing is sent, `HH:MM`.
+    #[schema(example = "08:00")]
+    pub quiet_end: String,
+    pub rate_per_second: i32,
+    pub status: Status,
+    /// When the dispatcher first picked recipients; `null` until it started.
+    pub started_at: Option<DateTime<Utc>>,
+    pub counters: Counters,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<store::Campaign> for Campaign {
+    type Error = ApiError;
+
+    fn try_from(c: store::Campaign) -> Result<Self, ApiError> {
+        let corrupt = |what: &str| {
+            ApiError::Internal(format!("campaign {} has an unreadable {what}", c.id).into())
+        };
+        let audience =
+            serde_json::from_value(c.audience.clone()).map_err(|_| corrupt("audience"))?;
+        let kind = Kind::parse(&c.kind).ok_or_else(|| corrupt("kind"))?;
+        Ok(Self {
+            id: c.id,
+            name: c.name,
+            kind,
+            template: c.template,
+            audience,
+            starts_at: c.starts_at,
+            quiet_start: c.quiet_start.format("%H:%M").to_string(),
+            quiet_end: c.quiet_end.format("%H:%M").to_string(),
+            rate_per_second: c.rate_per_second,
+            status: c.status.into(),
+            started_at: c.recipients_materialised_at,
+            counters: Counters {
+                targeted: c.targeted,
+                sent: c.sent,
+                delivered: c.delivered,
+                failed: c.failed,
+                skipped_consent: c.skipped_consent,
+                deferred_quiet: c.deferred_quiet,
+            },
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCampaign {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    /// Default `broadcast`.
+    pub kind: Option<Kind>,
+    /// The message text, 1 to 1600 characters.
+    #[schema(min_length = 1, max_length = 1600)]
+    pub template: String,
+    /// Default: every contact who opted in.
+    pub audience: Option<Audience>,
+    /// RFC 3339 with an offset; absent: send as soon as launched.
+    pub starts_at: Option<DateTime<FixedOffset>>,
+    /// `HH:MM`, default `21:00`.
+    #[schema(example = "21:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    pub quiet_start: Option<String>,
+    /// `HH:MM`, default `08:00`.
+    #[schema(example = "08:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    pub quiet_end: Option<String>,
+    /// Messages per second, 1 to 1000 (default 1).
+    #[schema(minimum = 1, maximum = 1000)]
+    pub rate_per_second: Option<i32>,
+}
+
+/// Changes to a campaign that has not started (draft or scheduled).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignChanges {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    pub kind: Option<Kind>,
+    #[schema(min_length = 1, max_length = 1600)]
+    pub template: Option<String>,
+    pub audience: Option<Audience>,
+    /// `null` clears the start (send as soon as launched).
+    #[serde(default, deserialize_with = "crate::extract::patch_field")]
+    #[schema(value_type = Option<DateTime<FixedOffset>>)]
+    pub starts_at: Option<Option<DateTime<FixedOffset>>>,
+    #[schema(example = "21:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    pub quiet_start: Option<String>,
+    #[schema(example = "08:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    pub quiet_end: Option<String>,
+    #[schema(minimum = 1, maximum = 1000)]
+    pub rate_per_second: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CampaignFilters {
+    /// Only campaigns in this status.
+    pub status: Option<Status>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(names("id"), parameter_in = Path)]
+pub struct CampaignPath(
+    /// The campaign's id.
+    pub i64,
+);
+
+/// List campaigns, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/campaigns",
+    tag = "campaigns",
+    params(PageParams, CampaignFilters),
+    responses((status = 200, description = "A page of campaigns", body = Page<Campaign>))
+)]
+pub async fn list(
+    State(state): State<AdminState>,
+    ApiQuery(page): ApiQuery<PageParams>,
+    ApiQuery(filters): ApiQuery<CampaignFilters>,
+) -> Result<Json<Page<Campaign>>, ApiError> {
+    let request = page.resolve::<i64>()?;
+    let rows = store::list(
+        &state.db().await?,
+        filters.status.map(Into::into),
+        request.after,
+        request.fetch(),
+    )
+    .await?;
+    let page = pagination::page(rows, &request, |c| c.id);
+    Ok(Json(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(Campaign::try_from)
+            .collect::<Result<_, _>>()?,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Draft a campaign.
+#[utoipa::path(
+    post,
+    path = "/api/campaigns",
+    tag = "campaigns",
+    request_body = NewCampaign,
+    responses((status = 201, description = "The campaign, in `draft`", body = Campaign))
+)]
+pub async fn create(
+    State(state): State<AdminState>,
+    ApiJson(body): ApiJson<NewCampaign>,
+) -> Result<(StatusCode, Json<Campaign>), ApiError> {
+    let name = validate::line("name", &body.name, MAX_NAME_CHARS)?;
+    let template = template(&body.template)?;
+    let audience = audience(body.audience.unwrap_or(Audience::AllOptedIn))?;
+    let starts_at = body
+        .starts_at
+        .map(|at| validate::instant("starts_at", at))
+        .transpose()?;
+    let quiet_start = quiet_time(
+        "quiet_start",
+        body.quiet_start.as_deref().unwrap_or("21:00"),
+    )?;
+    let quiet_end = quiet_time("quiet_end", body.quiet_end.as_deref().unwrap_or("08:00"))?;
+    quiet_window(quiet_start, quiet_end)?;
+    let rate = rate(body.rate_per_second.unwrap_or(1))?;
+    let created = store::create(
+        &state.db().await?,
+        &store::NewCampaign {
+            name: &name,
+            kind: body.kind.unwrap_or(Kind::Broadcast).as_str(),
+            template: &template,
+            audience: &audience,
+            starts_at,
+            quiet_start,
+            quiet_end,
+            rate_per_second: rate,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(created.try_into()?)))
+}
+
+/// One campaign with its counters.
+#[utoipa::path(
+    get,
+    path = "/api/campaigns/{id}",
+    tag = "campaigns",
+    params(CampaignPath),
+    responses(
+        (status = 200, description = "The campaign", body = Campaign),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+    )
+)]
+pub async fn get(
+    State(state): State<AdminState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Campaign>, ApiError> {
+    let campaign = store::get(&state.db().await?, id)
+        .await?
+        .ok_or(ApiError::NotFound("campaign"))?;
+    Ok(Json(campaign.try_into()?))
+}
+
+/// Statuses in which a campaign may still be edited: it has not started.
+const EDITABLE: [CampaignStatus; 2] = [CampaignStatus::Draft, CampaignStatus::Scheduled];
+
+/// Edit a campaign that has not started.
+#[utoipa::path(
+    patch,
+    path = "/api/campaigns/{id}",
+    tag = "campaigns",
+    params(CampaignPath),
+    request_body = CampaignChanges,
+    responses(
+        (status = 200, description = "The campaign after the change", body = Campaign),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, description = "The campaign is no longer a draft or scheduled", body = ErrorBody),
+    )
+)]
+pub async fn update(
+    State(state): State<AdminState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<CampaignChanges>,
+) -> Result<Json<Campaign>, ApiError> {
+    let name = body
+        .name
+        .as_deref()
+        .map(|n| validate::line("name", n, MAX_NAME_CHARS))
+        .transpose()?;
+    let template = body.template.as_deref().map(template).transpose()?;
+    let audience = body.audience.map(audience).transpose()?;
+    let starts_at = match body.starts_at {
+        Some(Some(at)) => Some(Some(validate::instant("starts_at", at)?)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let quiet_start = body
+        .quiet_start
+        .as_deref()
+        .map(|t| quiet_time("quiet_start", t))
+        .transpose()?;
+    let quiet_end = body
+        .quiet_end
+        .as_deref()
+        .map(|t| quiet_time("quiet_end", t))
+        .transpose()?;
+    let rate = body.rate_per_second.map(rate).transpose()?;
+    let db = state.db().await?;
+    let current = store::get(&db, id)
+        .await?
+        .ok_or(ApiError::NotFound("campaign"))?;
+    quiet_window(
+        quiet_start.unwrap_or(current.quiet_start),
+        quiet_end.unwrap_or(current.quiet_end),
+    )?;
+    let changes = store::CampaignChanges {
+        name: name.as_deref(),
+        kind: body.kind.map(|k| k.as_str()),
+        template: template.as_deref(),
+        audience: audience.as_ref(),
+        starts_at,
+        quiet_start,
+        quiet_end,
+        rate_per_second: rate,
+    };
+    match store::update(&db, id, &EDITABLE, &changes).await? {
+        Some(updated) => Ok(Json(updated.try_into()?)),
+        None => Err(not_editable_or_gone(&db, id).await),
+    }
+}
+
+async fn not_editable_or_gone(db: &deadpool_postgres::Object, id: i64) -> ApiError {
+    match store::get(db, id).await {
+        Ok(Some(campaign)) => ApiError::conflict(
+            "campaign_not_editable",
+            format!(
+                "a {} campaign can no longer be edited",
+                campaign.status.as_str()
+            ),
+        ),
+        Ok(None) => ApiError::NotFound("campaign"),
+        Err(e) => e.into(),
+    }
+}
+
+/// An operator's lifecycle command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Launch,
+    Pause,
+    Resume,
+    Cancel,
+}
+
+impl Action {
+    fn verb(&self) -> &'static str {
+        match self {
+            Self::Launch => "launch",
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+            Self::Cancel => "cancel",
+        }
+    }
+}
+
+/// The status `action` moves a campaign to from `status`, or `None` when the
+/// action is not allowed there. `started` tells whether the dispatcher already
+/// picked recipients (a paused campaign then resumes running, not scheduled).
+pub fn next_status(
+    status: CampaignStatus,
+    started: bool,
+    action: Action,
+) -> Option<CampaignStatus> {
+    use CampaignStatus::*;
+    match (action, status) {
+        (Action::Launch, Draft) => Some(Scheduled),
+        (Action::Pause, Scheduled | Running) => Some(Paused),
+        (Action::Resume, Paused) if started => Some(Running),
+        (Action::Resume, Paused) => Some(Scheduled),
+        (Action::Cancel, Draft | Scheduled | Running | Paused) => Some(Cancelled),
+        _ => None,
+    }
+}
+
+async fn transition(
+    state: &AdminState,
+    id: i64,
+    action: Action,
+) -> Result<Json<Campaign>, ApiError> {
+    let db = state.db().await?;
+    let current = store::get(&db, id)
+        .await?
+        .ok_or(ApiError::NotFound("campaign"))?;
+    let started = current.recipients_materialised_at.is_some();
+    let Some(next) = next_status(current.status, started, action) else {
+        return Err(ApiError::conflict(
+            "invalid_transition",
+            format!(
+                "cannot {} a campaign that is {}",
+                action.verb(),
+                current.status.as_str()
+            ),
+        ));
+    };
+    match store::set_status(&db, id, current.status, next).await? {
+        Some(updated) => Ok(Json(updated.try_into()?)),
+        None => Err(ApiError::conflict(
+            "invalid_transition",
+            "the campaign changed meanwhile; read it again and retry",
+        )),
+    }
+}
+
+/// Launch a draft: it becomes `scheduled` and is sent from `starts_at` (now when unset).
+#[utoipa::path(
+    post,
+    path = "/api/campaigns/{id}/launch",
+    tag = "campaigns",
+    params(CampaignPath),
+    responses(
+        (status = 200, description = "The campaign, now scheduled", body = Campaign),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, description = "Only a draft can be launched", body = ErrorBody),
+    )
+)]
+pub async fn launch(
+    State(state): State<AdminState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Campaign>, ApiError> {
+    transition(&state, id, Action::Launch).await
+}
+
+/// Pause a scheduled or running campaign.
+#[utoipa::path(
+    post,
+    path = "/api/campaigns/{id}/pause",
+    tag = "campaigns",
+    params(CampaignPath),
+    responses(
+        (status = 200, description = "The campaign, now paused", body = Campaign),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, description = "Only a scheduled or running campaign can be paused", body = ErrorBody),
+    )
+)]
+pub async fn pause(
+    State(state): State<AdminState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Campaign>, ApiError> {
+    transition(&state, id, Action::Pause).await
+}
+
+/// Resume a paused campaign: running again, or scheduled if it never started.
+#[utoipa::path(
+    post,
+    path = "/api/campaigns/{id}/resume",
+    tag = "campaigns",
+    params(CampaignPath),
+    responses(
+        (status = 200, description = "The campaign, running or scheduled again", body = Campaign),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, description = "Only a paused campaign can be resumed", body = ErrorBody),
+    )
+)]
+pub async fn resume(
+    State(state): State<AdminState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Campaign>, ApiError> {
+    transition(&state, id, Action::Resume).await
+}
+
+/// Cancel a campaign that has not finished. Final: it cannot be resumed.
+#[utoipa::path(
+    post,
+    path = "/api/campaigns/{id}/cancel",
+    tag = "campaigns",
+    params(CampaignPath),
+    responses(
+        (status = 200, description = "The campaign, now cancelled", body = Campaign),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, description = "The campaign is already completed or cancelled", body = ErrorBody),
+    )
+)]
+pub async fn cancel(
+    State(state): State<AdminState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Campaign>, ApiError> {
+    transition(&state, id, Action::Cancel).await
+}
+
+fn template(text: &str) -> Result<String, ApiError> {
+    validate::message_text("template", text, smsbot_domain::sms_body::MAX_CHARS)
+}
+
+fn audience(audience: Audience) -> Result<serde_json::Value, ApiError> {
+    let audience = match audience {
+        Audience::AllOptedIn => Audience::AllOptedIn,
+        Audience::Tags { tags } => {
+            let tags = validate::tags("audience.tags", &tags)?;
+            if tags.is_empty() {
+                return Err(ApiError::invalid("audience.tags", "name at least one tag"));
+            }
+            Audience::Tags { tags }
+        }
+    };
+    serde_json::to_value(&audience).map_err(|e| ApiError::Internal(Box::new(e)))
+}
+
+fn quiet_time(field: &'static str, text: &str) -> Result<NaiveTime, ApiError> {
+    let valid = text.len() == 5 && text.as_bytes().get(2) == Some(&b':');
+    valid
+        .then(|| NaiveTime::parse_from_str(text, "%H:%M").ok())
+        .flatten()
+        .ok_or_else(|| ApiError::invalid(field, "must be a local time written HH:MM"))
+}
+
+fn quiet_window(start: NaiveTime, end: NaiveTime) -> Result<(), ApiError> {
+    if start == end {
+        return Err(ApiError::invalid(
+            "quiet_end",
+            "quiet hours must not start and end at the same time",
+        ));
+    }
+    Ok(())
+}
+
+fn rate(value: i32) -> Result<i32, ApiError> {
+    if (1..=1000).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ApiError::invalid(
+            "rate_per_second",
+            "must be between 1 and 1000",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use CampaignStatus::*;
+
+    #[test]
+    fn final_statuses_accept_no_action() {
+        for action in [
+            Action::Launch,
+            Action::Pause,
+            Action::Resume,
+            Action::Cancel,
+        ] {
+            assert_eq!(next_status(Completed, true, action), None);
+            assert_eq!(next_status(Cancelled, true, action), None);
+        }
+    }
+
+    #[test]
+    fn a_paused_campaign_resumes_where_it_was() {
+        assert_eq!(next_status(Paused, true, Action::Resume), Some(Running));
+        assert_eq!(next_status(Paused, false, Action::Resume), Some(Scheduled));
+    }
+
+    #[test]
+    fn quiet_times_must_be_written_hh_mm() {
+        assert!(quiet_time("q", "21:00").is_ok());
+        assert!(quiet_time("q", "9:00").is_err());
+        assert!(quiet_time("q", "24:00").is_err());
+        assert!(quiet_time("q", "21:00:00").is_err());
+    }
+}

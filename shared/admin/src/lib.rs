@@ -1,0 +1,91 @@
+//! The admin HTTP API under `/api`: one router for the Lambda and the local process.
+//!
+//! Owns the routes operators and a future dashboard use (contacts, campaigns,
+//! appointments, availability, messages, health), their validation, their JSON
+//! shapes and the OpenAPI document generated from the same handlers. Every route
+//! but `GET /api/health` requires the admin key (`X-API-Key`), checked here as
+//! well as by the API Gateway authorizer, through the same `auth::check_api_key`.
+//! Must not hold SQL (that is `smsbot-store`) nor send SMS: changing a campaign's
+//! status only tells the dispatcher what to do next.
+
+pub mod appointments;
+pub mod auth;
+pub mod availability;
+pub mod campaigns;
+pub mod contacts;
+pub mod error;
+mod extract;
+pub mod health;
+pub mod messages;
+pub mod openapi;
+pub mod pagination;
+mod validate;
+
+use std::sync::Arc;
+
+use axum::Router;
+use secrecy::SecretString;
+use smsbot_domain::Region;
+use smsbot_store::Pool;
+
+pub use auth::{AuthError, check_api_key};
+pub use error::ApiError;
+
+/// What the handlers need.
+#[derive(Clone)]
+pub struct AdminState {
+    pub pool: Pool,
+    /// The admin key every protected route checks.
+    pub api_key: Arc<SecretString>,
+    /// How national phone numbers (`(415) 555-0100`) are read.
+    pub default_region: Region,
+    /// Probed by the health check: the idempotency table the webhook depends on.
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub idempotency_table: String,
+}
+
+impl AdminState {
+    /// A database connection, or 503 when the pool cannot give one.
+    pub(crate) async fn db(&self) -> Result<deadpool_postgres::Object, ApiError> {
+        Ok(self.pool.get().await?)
+    }
+}
+
+/// The admin router with its state, ready for `lambda_http::run` or a server.
+pub fn router(state: AdminState) -> Router {
+    openapi::router(state.clone()).with_state(state)
+}
+
+/// Why the admin API could not start: reported once at cold start, by name.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] smsbot_config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] smsbot_store::StoreError),
+}
+
+impl AdminState {
+    /// Wires the production adapters from the settings (the admin key comes from
+    /// the environment or the app secret, see `smsbot_aws::load_settings`).
+    pub fn from_settings(
+        settings: &smsbot_config::Settings,
+        sdk: &aws_config::SdkConfig,
+    ) -> Result<Self, StartupError> {
+        let api_key = settings
+            .admin_api_key
+            .clone()
+            .ok_or(smsbot_config::ConfigError::Missing("ADMIN_API_KEY"))?;
+        let pool = smsbot_store::connect(
+            settings.require_database_url()?,
+            settings.database_pool_size,
+        )?;
+        Ok(Self {
+            pool,
+            api_key: Arc::new(api_key),
+            default_region: settings.default_region,
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            idempotency_table: settings.require_idempotency_table()?.to_owned(),
+        })
+    }
+}
