@@ -127,7 +127,7 @@ impl Settings {
             business_timezone: get("BUSINESS_TIMEZONE")
                 .map(|tz| Timezone::parse(&tz).map_err(|e| invalid("BUSINESS_TIMEZONE", e)))
                 .transpose()?
-                .unwrap_or_else(|| chrono_tz_default()),
+                .unwrap_or_else(chrono_tz_default),
             business_name: get("BUSINESS_NAME").unwrap_or_else(|| "our office".to_owned()),
             booking_lead_minutes: number(&get, "BOOKING_LEAD_MINUTES", 60)?,
             booking_horizon_days: number(&get, "BOOKING_HORIZON_DAYS", 60)?,

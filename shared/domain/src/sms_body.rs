@@ -77,9 +77,8 @@ fn gsm7_septets(c: char) -> Option<usize> {
     const BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
         ¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
     const EXTENSION: &str = "^{}\\[~]|€\u{0C}";
-    if c.is_ascii_alphanumeric() || c == ' ' {
-        Some(1)
-    } else if BASIC.contains(c) {
+    // The ASCII test first is a fast path for the common case.
+    if c.is_ascii_alphanumeric() || c == ' ' || BASIC.contains(c) {
         Some(1)
     } else if EXTENSION.contains(c) {
         Some(2)
