@@ -42,7 +42,15 @@ async fn migrating_an_up_to_date_database_changes_nothing() {
 #[tokio::test]
 async fn seeding_availability_twice_creates_no_duplicates() {
     let db = TestDatabase::create().await;
-    let args = ["seed-availability", "--weeks", "2", "--hours", "mon-fri 09:00-12:00", "--slot-minutes", "60"];
+    let args = [
+        "seed-availability",
+        "--weeks",
+        "2",
+        "--hours",
+        "mon-fri 09:00-12:00",
+        "--slot-minutes",
+        "60",
+    ];
 
     let (ok, first) = smsbot(&db, &args);
     assert!(ok, "{first}");
@@ -50,7 +58,11 @@ async fn seeding_availability_twice_creates_no_duplicates() {
     let (ok, second) = smsbot(&db, &args);
     assert!(ok, "{second}");
 
-    assert_eq!(after_first, 2 * 5 * 3, "two weeks of three morning slots: {first}");
+    assert_eq!(
+        after_first,
+        2 * 5 * 3,
+        "two weeks of three morning slots: {first}"
+    );
     assert_eq!(slot_count(&db).await, after_first);
     assert!(second.starts_with("0 new slots"), "{second}");
 }
@@ -81,7 +93,12 @@ fn nlu_parse_answers_each_json_line_in_order() {
         "\n",
         "not json\n",
     );
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
         .unwrap()
@@ -95,5 +112,133 @@ fn nlu_parse_answers_each_json_line_in_order() {
     assert_eq!(lines[0]["time"], "15:00");
     assert_eq!(lines[1]["intent"], "cancel");
     assert_eq!(lines[1]["date"], serde_json::Value::Null);
-    assert!(lines[2]["error"].is_string(), "a bad line answers with an error, in place");
+    assert!(
+        lines[2]["error"].is_string(),
+        "a bad line answers with an error, in place"
+    );
+}
+
+#[test]
+fn nlu_eval_exits_non_zero_below_a_threshold_given_as_a_flag() {
+    let dir = std::env::temp_dir().join(format!("smsbot-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("cases.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"id":"a","text":"cancel my appointment please","now":"2019-03-01T09:00:00","timezone":"America/Los_Angeles","expect":{"intents":["cancel"],"date":null,"time":null}}"#,
+            "\n",
+            r#"{"id":"b","text":"book me friday at 3pm","now":"2019-03-01T09:00:00","timezone":"America/Los_Angeles","expect":{"intents":["book"],"date":"2019-03-01","time":"15:00"}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let eval = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_smsbot"))
+            .args(["nlu", "eval"])
+            .arg(&file)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+
+    let lenient = eval(&["--min-intent", "0.5"]);
+    let impossible = eval(&["--min-intent", "1.01"]);
+
+    assert!(
+        lenient.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lenient.stderr)
+    );
+    assert!(String::from_utf8_lossy(&lenient.stdout).contains("intent"));
+    assert!(!impossible.status.success());
+    assert!(String::from_utf8_lossy(&impossible.stderr).contains("below threshold"));
+}
+
+/// The README's first command, end to end: `smsbot serve` with its local defaults,
+/// and a conversation piped into `smsbot chat`.
+#[tokio::test]
+async fn a_newcomer_books_by_piping_a_conversation_into_chat() {
+    let db = TestDatabase::create().await;
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let (ok, out) = smsbot(
+        &db,
+        &[
+            "seed-availability",
+            "--weeks",
+            "2",
+            "--hours",
+            "mon-sun 08:00-20:00",
+        ],
+    );
+    assert!(ok, "{out}");
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_smsbot"))
+        .args(["serve", "--port", &port.to_string()])
+        .env("DATABASE_URL", &db.url)
+        .env("BUSINESS_TIMEZONE", "America/Chicago")
+        .env("RUST_LOG", "warn")
+        // Each run gets its own queue and table in the shared emulator.
+        .env(
+            "INBOUND_QUEUE_URL",
+            smsbot_test_support::create_fifo_queue(&smsbot_test_support::aws().await, "chat").await,
+        )
+        .env(
+            "IDEMPOTENCY_TABLE",
+            smsbot_test_support::create_idempotency_table(&smsbot_test_support::aws().await).await,
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start smsbot serve");
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(ready, "smsbot serve did not start listening");
+
+    let mut chat = Command::new(env!("CARGO_BIN_EXE_smsbot"))
+        .args([
+            "chat",
+            "--from",
+            "+15555550123",
+            "--port",
+            &port.to_string(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start smsbot chat");
+    chat.stdin
+        .take()
+        .unwrap()
+        .write_all(b"hi\ncan I book tomorrow at 10am?\nyes\n")
+        .unwrap();
+    let output = chat.wait_with_output().unwrap();
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let transcript = String::from_utf8_lossy(&output.stdout);
+
+    assert!(output.status.success(), "{transcript}");
+    assert!(transcript.contains("bot> Hi!"), "{transcript}");
+    assert!(
+        transcript.contains("10:00 AM is open. Shall I book it?"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("bot> You're booked for"),
+        "{transcript}"
+    );
+    let client = db.pool.get().await.unwrap();
+    let booked: i64 = client
+        .query_one(
+            "SELECT count(*) FROM appointments WHERE status = 'booked'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(booked, 1);
 }

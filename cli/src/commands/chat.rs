@@ -31,7 +31,8 @@ pub struct ChatArgs {
 }
 
 pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
-    smsbot_domain::PhoneNumber::parse_e164(&args.from).context("--from must be E.164, like +15555550123")?;
+    smsbot_domain::PhoneNumber::parse_e164(&args.from)
+        .context("--from must be E.164, like +15555550123")?;
     let local = format!("http://127.0.0.1:{}", args.port);
     let public = std::env::var("PUBLIC_BASE_URL")
         .ok()
@@ -45,7 +46,10 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     let interactive = std::io::stdin().is_terminal();
     if interactive {
-        println!("Texting the bot at {local} as {} (Ctrl-D to quit).", args.from);
+        println!(
+            "Texting the bot at {local} as {} (Ctrl-D to quit).",
+            args.from
+        );
     }
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     loop {
@@ -54,7 +58,9 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
             print!("you> ");
             std::io::stdout().flush()?;
         }
-        let Some(line) = lines.next_line().await? else { break };
+        let Some(line) = lines.next_line().await? else {
+            break;
+        };
         let text = line.trim();
         if text.is_empty() {
             continue;
@@ -73,7 +79,8 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
-        let signature = RequestValidator::sign_form(&token, &format!("{public}/webhooks/sms/inbound"), &params);
+        let signature =
+            RequestValidator::sign_form(&token, &format!("{public}/webhooks/sms/inbound"), &params);
         let response = http
             .post(format!("{local}/webhooks/sms/inbound"))
             .header("x-twilio-signature", signature)
@@ -85,7 +92,8 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
             println!("bot!> the webhook answered {}", response.status());
             continue;
         }
-        let replies = wait_for_replies(&http, &local, &args.from, Duration::from_secs(args.wait)).await?;
+        let replies =
+            wait_for_replies(&http, &local, &args.from, Duration::from_secs(args.wait)).await?;
         if replies.is_empty() {
             println!("bot> (no reply)");
         }

@@ -12,7 +12,11 @@ use smsbot_store::availability;
 #[derive(Args)]
 pub struct SeedArgs {
     /// Weekly opening hours, e.g. "mon-fri 09:00-17:00; sat 10:00-14:00".
-    #[arg(long, env = "BUSINESS_HOURS", default_value = "mon-fri 09:00-17:00; sat 10:00-14:00")]
+    #[arg(
+        long,
+        env = "BUSINESS_HOURS",
+        default_value = "mon-fri 09:00-17:00; sat 10:00-14:00"
+    )]
     hours: String,
     /// How many weeks ahead, starting today.
     #[arg(long, default_value_t = 4)]

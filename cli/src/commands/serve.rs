@@ -40,7 +40,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let settings = smsbot_aws::load_settings_from(&sdk, vars).await?;
 
     let pool = smsbot_store::connect(settings.require_database_url()?, 2)?;
-    smsbot_store::migrate::run(&pool).await.context("migrating")?;
+    smsbot_store::migrate::run(&pool)
+        .await
+        .context("migrating")?;
 
     let outbox = wiring::outbox(&settings, true)?;
     let conversation = wiring::conversation(&settings, outbox.sender())?;
@@ -67,7 +69,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             Outbox::Twilio(_) => "Twilio",
             Outbox::Console(_) => "console",
         },
-        if settings.openrouter_api_key.is_some() { "offline + OpenRouter" } else { "offline" },
+        if settings.openrouter_api_key.is_some() {
+            "offline + OpenRouter"
+        } else {
+            "offline"
+        },
     );
     println!("text it from another terminal: scripts/chat --from +15555550123");
     axum::serve(listener, app)

@@ -1,0 +1,177 @@
+//! Benchmark: a whole conversation turn in the worker, and booking under contention.
+//!
+//! 1. One inbound SMS through the batch handler (parse, compliance, offline
+//!    understanding, state load/save, slot search, reply recorded and "sent" to the
+//!    console) against the local PostgreSQL at DATABASE_URL.
+//! 2. Bookings per second with 8 concurrent workers all locking the same slot,
+//!    next to `pgbench` running a transaction with the same lock pattern (lock the
+//!    slot row, update it, commit) on the same server.
+//!
+//! Run: `scripts/dev-env -- cargo bench -p smsbot-conversation --bench turn`.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use chrono::{TimeZone, Utc};
+use smsbot_conversation::{ConsoleSender, Conversation, ManualClock, Policy, handle_batch};
+use smsbot_domain::PhoneNumber;
+use smsbot_nlu::OfflineUnderstander;
+use smsbot_store::appointments::{self, BookingOutcome};
+use smsbot_store::availability::{self, NewSlot};
+use smsbot_store::contacts;
+use smsbot_test_support::TestDatabase;
+
+fn policy() -> Policy {
+    Policy {
+        timezone: chrono_tz::America::New_York,
+        business_name: "Bench Salon".to_owned(),
+        lead_time: chrono::Duration::hours(1),
+        horizon: chrono::Duration::days(60),
+        max_open_appointments: 3,
+        conversation_ttl: chrono::Duration::minutes(30),
+        offers_per_reply: 3,
+        min_confidence: 0.5,
+    }
+}
+
+fn record(n: usize, from: &str, body: &str) -> SqsEvent {
+    let mut record = SqsMessage::default();
+    record.message_id = Some(format!("m{n}"));
+    record.body = Some(
+        serde_json::json!({
+            "message_sid": format!("SM{n:032x}"), "account_sid": null, "from": from,
+            "to": "+14155550199", "body": body, "num_media": 0, "opt_out_type": null,
+        })
+        .to_string(),
+    );
+    record
+        .attributes
+        .insert("MessageGroupId".to_owned(), from.to_owned());
+    let mut event = SqsEvent::default();
+    event.records.push(record);
+    event
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let db = TestDatabase::create().await;
+    let client = db.pool.get().await.unwrap();
+    let provider = availability::ensure_provider(&client, "Bench")
+        .await
+        .unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 3, 2, 14, 0, 0).unwrap();
+    let slots: Vec<NewSlot> = (0..400)
+        .map(|i| NewSlot {
+            starts_at: now + chrono::Duration::hours(2) + chrono::Duration::minutes(30 * i),
+            ends_at: now + chrono::Duration::hours(2) + chrono::Duration::minutes(30 * i + 30),
+            capacity: 1000,
+        })
+        .collect();
+    availability::insert_missing(&client, provider, &slots)
+        .await
+        .unwrap();
+
+    // 1. Turns: a three-turn booking conversation, many contacts one after another.
+    let conversation = Conversation {
+        pool: db.pool.clone(),
+        understander: Arc::new(OfflineUnderstander),
+        sender: Arc::new(ConsoleSender::quiet()),
+        clock: Arc::new(ManualClock::at(now)),
+        policy: policy(),
+    };
+    let script = ["hi there", "can I book tomorrow at 3pm?", "yes"];
+    let mut samples = Vec::new();
+    let mut n = 0;
+    for contact in 0..150 {
+        let from = format!("+1415555{:04}", 1000 + contact);
+        for body in script {
+            n += 1;
+            let event = record(n, &from, body);
+            let start = Instant::now();
+            let response = handle_batch(&conversation, event).await;
+            samples.push(start.elapsed());
+            assert!(response.batch_item_failures.is_empty());
+        }
+    }
+    let turn = median(samples[30..].to_vec());
+    println!(
+        "conversation turn (batch handler, offline NLU, local Postgres): median {:.2} ms over {} turns",
+        turn.as_secs_f64() * 1e3,
+        samples.len() - 30
+    );
+
+    // 2. Booking throughput with 8 workers contending for one slot's row lock.
+    let slot_id: i64 = client
+        .query_one("SELECT min(id) FROM availability_slots", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let per_worker = 250;
+    let start = Instant::now();
+    let workers = (0..8).map(|w| {
+        let pool = db.pool.clone();
+        tokio::spawn(async move {
+            for i in 0..per_worker {
+                let mut client = pool.get().await.unwrap();
+                let tx = client.transaction().await.unwrap();
+                let phone =
+                    PhoneNumber::parse_e164(&format!("+1202555{:04}", w * per_worker + i)).unwrap();
+                let contact = contacts::find_or_create_by_phone(&tx, &phone)
+                    .await
+                    .unwrap();
+                let outcome =
+                    appointments::book(&tx, contact, slot_id, &policy().booking_rules(now))
+                        .await
+                        .unwrap();
+                assert!(matches!(outcome, BookingOutcome::Booked(_)), "{outcome:?}");
+                tx.commit().await.unwrap();
+            }
+        })
+    });
+    for worker in futures::future::join_all(workers).await {
+        worker.unwrap();
+    }
+    let elapsed = start.elapsed();
+    println!(
+        "booking under contention (8 workers, one slot): {:.0} bookings/s ({} bookings in {:.2} s)",
+        (8 * per_worker) as f64 / elapsed.as_secs_f64(),
+        8 * per_worker,
+        elapsed.as_secs_f64()
+    );
+
+    let script_path =
+        std::env::temp_dir().join(format!("smsbot-pgbench-{}.sql", std::process::id()));
+    std::fs::write(
+        &script_path,
+        format!(
+            "BEGIN;\nSELECT booked_count FROM availability_slots WHERE id = {slot_id} FOR UPDATE;\n\
+             UPDATE availability_slots SET booked_count = booked_count WHERE id = {slot_id};\nCOMMIT;\n"
+        ),
+    )
+    .unwrap();
+    match Command::new("pgbench")
+        .args(["-n", "-c", "8", "-j", "2", "-T", "5", "-f"])
+        .arg(&script_path)
+        .arg(&db.url)
+        .output()
+    {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let tps = text
+                .lines()
+                .find(|l| l.starts_with("tps"))
+                .unwrap_or("tps = ? (pgbench printed no tps line)");
+            println!("pgbench, same lock pattern (8 clients, one row): {tps}");
+        }
+        Ok(out) => println!("pgbench failed: {}", String::from_utf8_lossy(&out.stderr)),
+        Err(err) => println!("pgbench not available ({err}); comparison skipped"),
+    }
+    let _ = std::fs::remove_file(script_path);
+}
