@@ -16,10 +16,8 @@ async fn main() -> Result<(), Error> {
     let outbox = wiring::outbox(&settings, false)?;
     let conversation = wiring::conversation(&settings, outbox.sender())?;
     let conversation = &conversation;
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<SqsEvent>| async move {
-            Ok::<SqsBatchResponse, Error>(handle_batch(conversation, event.payload).await)
-        },
-    ))
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<SqsBatchResponse, Error>(handle_batch(conversation, event.payload).await)
+    }))
     .await
 }

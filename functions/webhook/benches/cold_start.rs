@@ -43,16 +43,24 @@ fn cold_start(binary: &str) -> Duration {
         .env("AWS_SECRET_ACCESS_KEY", "bench")
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
         .env("TWILIO_AUTH_TOKEN", "bench-auth-token")
-        .env("PUBLIC_BASE_URL", "https://abc123.execute-api.us-east-1.amazonaws.com")
+        .env(
+            "PUBLIC_BASE_URL",
+            "https://abc123.execute-api.us-east-1.amazonaws.com",
+        )
         .env("DATABASE_URL", "postgres://bench@127.0.0.1:9/bench")
-        .env("INBOUND_QUEUE_URL", "http://127.0.0.1:9/000000000000/inbound.fifo")
+        .env(
+            "INBOUND_QUEUE_URL",
+            "http://127.0.0.1:9/000000000000/inbound.fifo",
+        )
         .env("IDEMPOTENCY_TABLE", "bench")
         .env("RUST_LOG", "off")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn the webhook binary");
-    let (stream, _) = runtime_api.accept().expect("the binary polls the Runtime API");
+    let (stream, _) = runtime_api
+        .accept()
+        .expect("the binary polls the Runtime API");
     let mut first_line = String::new();
     BufReader::new(&stream)
         .read_line(&mut first_line)

@@ -18,7 +18,9 @@ pub struct ProvisionError {
     source: Box<dyn std::error::Error + Send + Sync>,
 }
 
-fn failed<E: std::error::Error + Send + Sync + 'static>(what: &'static str) -> impl FnOnce(E) -> ProvisionError {
+fn failed<E: std::error::Error + Send + Sync + 'static>(
+    what: &'static str,
+) -> impl FnOnce(E) -> ProvisionError {
     move |e| ProvisionError {
         what,
         source: Box::new(e),
@@ -41,9 +43,18 @@ pub async fn fifo_queue(sdk: &aws_config::SdkConfig, name: &str) -> Result<Strin
 
 /// Creates the idempotency table as the template defines it (key `id`, TTL on
 /// `expiration`, on-demand billing) unless it exists.
-pub async fn idempotency_table(sdk: &aws_config::SdkConfig, name: &str) -> Result<(), ProvisionError> {
+pub async fn idempotency_table(
+    sdk: &aws_config::SdkConfig,
+    name: &str,
+) -> Result<(), ProvisionError> {
     let client = aws_sdk_dynamodb::Client::new(sdk);
-    if client.describe_table().table_name(name).send().await.is_ok() {
+    if client
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .is_ok()
+    {
         return Ok(());
     }
     let attribute = AttributeDefinition::builder()

@@ -31,7 +31,11 @@ pub async fn load_settings_from(
     sdk: &aws_config::SdkConfig,
     mut vars: HashMap<String, String>,
 ) -> Result<Settings, SecretsError> {
-    if let Some(arn) = vars.get("APP_SECRETS_ARN").filter(|v| !v.is_empty()).cloned() {
+    if let Some(arn) = vars
+        .get("APP_SECRETS_ARN")
+        .filter(|v| !v.is_empty())
+        .cloned()
+    {
         let client = aws_sdk_secretsmanager::Client::new(sdk);
         let secret = client
             .get_secret_value()

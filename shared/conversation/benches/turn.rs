@@ -71,7 +71,7 @@ async fn main() {
         .map(|i| NewSlot {
             starts_at: now + chrono::Duration::hours(2) + chrono::Duration::minutes(30 * i),
             ends_at: now + chrono::Duration::hours(2) + chrono::Duration::minutes(30 * i + 30),
-            capacity: 1000,
+            capacity: 10_000,
         })
         .collect();
     availability::insert_missing(&client, provider, &slots)
