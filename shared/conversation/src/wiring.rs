@@ -101,7 +101,10 @@ pub fn understander(settings: &Settings) -> Result<Arc<HybridUnderstander>, Wiri
     )))
 }
 
-pub fn conversation(settings: &Settings, sender: Arc<dyn SmsSender>) -> Result<Conversation, WiringError> {
+pub fn conversation(
+    settings: &Settings,
+    sender: Arc<dyn SmsSender>,
+) -> Result<Conversation, WiringError> {
     let pool = smsbot_store::connect(
         settings.require_database_url()?,
         settings.database_pool_size,
