@@ -131,3 +131,68 @@ impl SqsQueue {
         Ok(())
     }
 }
+
+/// One message for a standard queue's batch send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchEntry {
+    /// Unique within one call; reported back for the entries that failed.
+    pub id: String,
+    pub body: String,
+    /// Held back this long before it becomes visible (0 to 900).
+    pub delay_seconds: i32,
+}
+
+/// An entry SQS did not take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedEntry {
+    pub id: String,
+    pub code: String,
+    /// SQS blamed the caller (the entry is malformed), not itself.
+    pub sender_fault: bool,
+}
+
+impl SqsQueue {
+    /// The most entries one SendMessageBatch call takes.
+    pub const MAX_BATCH: usize = 10;
+
+    /// Sends `entries` to a standard queue with SendMessageBatch, ten per call.
+    /// Returns the entries SQS refused (whole calls that failed count all theirs
+    /// as refused with code `Unavailable`), so the caller can keep them for later.
+    pub async fn send_batch(&self, entries: &[BatchEntry]) -> Vec<FailedEntry> {
+        let mut failed = Vec::new();
+        for chunk in entries.chunks(Self::MAX_BATCH) {
+            let mut request = self.client.send_message_batch().queue_url(&self.url);
+            for entry in chunk {
+                match aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                    .id(&entry.id)
+                    .message_body(&entry.body)
+                    .delay_seconds(entry.delay_seconds.clamp(0, 900))
+                    .build()
+                {
+                    Ok(built) => request = request.entries(built),
+                    Err(_) => failed.push(FailedEntry {
+                        id: entry.id.clone(),
+                        code: "Invalid".to_owned(),
+                        sender_fault: true,
+                    }),
+                }
+            }
+            match request.send().await {
+                Ok(output) => failed.extend(output.failed.into_iter().map(|f| FailedEntry {
+                    id: f.id,
+                    code: f.code,
+                    sender_fault: f.sender_fault,
+                })),
+                Err(err) => {
+                    tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&err), "SendMessageBatch failed");
+                    failed.extend(chunk.iter().map(|e| FailedEntry {
+                        id: e.id.clone(),
+                        code: "Unavailable".to_owned(),
+                        sender_fault: false,
+                    }));
+                }
+            }
+        }
+        failed
+    }
+}

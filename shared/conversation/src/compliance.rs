@@ -64,6 +64,33 @@ pub fn classify(body: &str, opt_out_type: Option<&str>) -> Option<Keyword> {
     }
 }
 
+/// An answer to an appointment reminder ("Reply C to confirm, R to reschedule,
+/// or X to cancel"). Only meaningful right after a reminder; CANCEL stays an
+/// opt-out, which is why reminders ask for X.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReminderAnswer {
+    Confirm,
+    Reschedule,
+    Cancel,
+}
+
+/// Reads a reminder answer: the whole message must be C, R or X (any case,
+/// trailing punctuation tolerated).
+pub fn reminder_answer(body: &str) -> Option<ReminderAnswer> {
+    match body
+        .trim()
+        .trim_end_matches(['.', '!', '?'])
+        .trim()
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "C" => Some(ReminderAnswer::Confirm),
+        "R" => Some(ReminderAnswer::Reschedule),
+        "X" => Some(ReminderAnswer::Cancel),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +119,17 @@ mod tests {
         assert_eq!(classify("UNSTOP", None), Some(Keyword::OptIn));
         assert_eq!(classify("Yes!", None), Some(Keyword::Yes));
         assert_eq!(classify("yes please", None), None);
+    }
+
+    #[test]
+    fn reminder_answers_are_single_letters_and_none_is_a_carrier_keyword() {
+        assert_eq!(reminder_answer(" c "), Some(ReminderAnswer::Confirm));
+        assert_eq!(reminder_answer("R."), Some(ReminderAnswer::Reschedule));
+        assert_eq!(reminder_answer("x"), Some(ReminderAnswer::Cancel));
+        assert_eq!(reminder_answer("cancel"), None);
+        for answer in ["C", "R", "X"] {
+            assert_eq!(classify(answer, None), None);
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ use smsbot_store::StoreError;
 use smsbot_store::appointments::{self, BookingOutcome, RescheduleOutcome};
 use smsbot_store::availability::{self, Slot};
 
+use crate::compliance::{self, ReminderAnswer};
 use crate::policy::Policy;
 use crate::replies;
 use crate::state::{Listed, Offer, Purpose, State};
@@ -22,6 +23,8 @@ pub struct Step<'a, C> {
     pub policy: &'a Policy,
     pub contact_id: i64,
     pub now: DateTime<Utc>,
+    /// The message as written: a reminder's C, R or X means nothing to the NLU.
+    pub text: &'a str,
 }
 
 pub type Next = (State, String);
@@ -48,6 +51,9 @@ impl<C: GenericClient> Step<'_, C> {
     }
 
     pub async fn respond(&self, state: State, u: &Understanding) -> Result<Next, StoreError> {
+        if let State::ReminderSent { appointment } = state {
+            return self.on_reminder(appointment, u).await;
+        }
         // Unsure what was meant: ask, keep what was pending, never guess.
         if u.confidence < self.policy.min_confidence && !names_a_time(u) {
             return Ok((state, replies::not_understood().to_owned()));
@@ -73,6 +79,7 @@ impl<C: GenericClient> Step<'_, C> {
                 Intent::Deny => Ok((State::Idle, replies::kept().to_owned())),
                 _ => self.fresh(u).await,
             },
+            State::ReminderSent { appointment } => self.on_reminder(appointment, u).await,
             State::ChoosingToReschedule { appointments } => match picked(u, appointments.len()) {
                 Some(i) => {
                     let purpose = Purpose::Reschedule {
@@ -366,6 +373,46 @@ impl<C: GenericClient> Step<'_, C> {
         match appointments::cancel(self.db, self.contact_id, appointment.appointment_id).await? {
             Some(a) => Ok((State::Idle, replies::cancelled(a.starts_at, self.tz()))),
             None => Ok((State::Idle, replies::no_appointments().to_owned())),
+        }
+    }
+
+    /// The answer to a reminder: C confirms, R moves, X asks to confirm the
+    /// cancellation; "yes", "reschedule …" and "cancel appointment" work too.
+    async fn on_reminder(
+        &self,
+        appointment: Listed,
+        u: &Understanding,
+    ) -> Result<Next, StoreError> {
+        let answer = compliance::reminder_answer(self.text).or(match u.intent {
+            Intent::Affirm => Some(ReminderAnswer::Confirm),
+            Intent::Reschedule => Some(ReminderAnswer::Reschedule),
+            Intent::Cancel => Some(ReminderAnswer::Cancel),
+            _ => None,
+        });
+        match answer {
+            Some(ReminderAnswer::Confirm) => {
+                let confirmed = appointments::confirm(
+                    self.db,
+                    self.contact_id,
+                    appointment.appointment_id,
+                    self.now,
+                )
+                .await?;
+                Ok(match confirmed {
+                    Some(a) => (State::Idle, replies::confirmed(a.starts_at, self.tz())),
+                    None => (State::Idle, replies::no_appointments().to_owned()),
+                })
+            }
+            Some(ReminderAnswer::Reschedule) => {
+                self.offer(Purpose::Reschedule { appointment }, u, None)
+                    .await
+            }
+            Some(ReminderAnswer::Cancel) => Ok(self.confirm_cancel(appointment)),
+            None if u.confidence < self.policy.min_confidence && !names_a_time(u) => Ok((
+                State::ReminderSent { appointment },
+                replies::not_understood().to_owned(),
+            )),
+            None => self.fresh(u).await,
         }
     }
 

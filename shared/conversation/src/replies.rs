@@ -122,6 +122,22 @@ pub fn cancelled(at: DateTime<Utc>, tz: Tz) -> String {
     format!("Your {} appointment is cancelled.", when(at, tz))
 }
 
+/// An appointment reminder. Never uses the word CANCEL alone: carriers read that
+/// as an opt-out.
+pub fn reminder(business: &str, at: DateTime<Utc>, tz: Tz) -> String {
+    format!(
+        "Reminder from {business}: your appointment is {}. Reply C to confirm, R to reschedule, or X to cancel.",
+        when(at, tz)
+    )
+}
+
+pub fn confirmed(at: DateTime<Utc>, tz: Tz) -> String {
+    format!(
+        "Thanks, you're confirmed for {}. See you then!",
+        when(at, tz)
+    )
+}
+
 pub fn kept() -> &'static str {
     "OK, nothing changed."
 }
@@ -207,6 +223,11 @@ mod tests {
             confirm_move(&listed[0], &shown[0], tz()),
             booked(shown[0].starts_at, tz()),
             too_many(3),
+            reminder(
+                "Bright Smile Dental Clinic of Springfield",
+                shown[0].starts_at,
+                tz(),
+            ),
         ];
         for reply in &longest {
             assert!(

@@ -2,7 +2,8 @@
 //!
 //! idle → offered slots → awaiting confirmation → (booked) idle, plus the cancel
 //! and reschedule paths. Each state carries the facts the next turn needs (slot ids
-//! and their times as the engine reported them). Pure data: no I/O.
+//! and their times as the engine reported them). A reminder puts the conversation
+//! in `ReminderSent`, so a bare C, R or X is understood. Pure data: no I/O.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -50,6 +51,11 @@ pub enum State {
     ChoosingToReschedule {
         appointments: Vec<Listed>,
     },
+    /// A reminder of this appointment went out asking for C, R or X (written by
+    /// the reminder sender, not by a turn).
+    ReminderSent {
+        appointment: Listed,
+    },
 }
 
 impl State {
@@ -61,6 +67,7 @@ impl State {
             Self::ChoosingToCancel { .. } => "choosing_to_cancel",
             Self::ConfirmingCancel { .. } => "confirming_cancel",
             Self::ChoosingToReschedule { .. } => "choosing_to_reschedule",
+            Self::ReminderSent { .. } => "reminder_sent",
         }
     }
 

@@ -159,7 +159,9 @@ impl Conversation {
                         "no understanding for a message".into(),
                     ));
                 };
-                let (state, text) = self.converse(&tx, contact, u, now).await?;
+                let (state, text) = self
+                    .converse(&tx, contact, u, sms.body.as_str(), now)
+                    .await?;
                 (TurnOutcome::Replied { state }, Some(text))
             }
         };
@@ -192,6 +194,7 @@ impl Conversation {
         tx: &deadpool_postgres::Transaction<'_>,
         contact: i64,
         u: &smsbot_nlu::Understanding,
+        text: &str,
         now: DateTime<Utc>,
     ) -> Result<(&'static str, String), TurnError> {
         let stored = conversations::lock(tx, contact).await?;
@@ -206,6 +209,7 @@ impl Conversation {
             policy: &self.policy,
             contact_id: contact,
             now,
+            text,
         };
         let (next, mut text) = step.respond(state, u).await?;
         if expired {

@@ -418,3 +418,78 @@ pub async fn mark_no_show(
     .await?;
     Ok(Some(appointment))
 }
+
+// --- Reminders and housekeeping (issue 5). -----------------------------------------
+
+/// The customer confirmed a booked appointment (answering a reminder). Records
+/// `confirmed_at` and a `confirmed` event the first time; a repeat changes nothing
+/// and still returns the appointment. `None` when it is not theirs or not booked.
+pub async fn confirm(
+    tx: &impl GenericClient,
+    contact_id: ContactId,
+    appointment_id: AppointmentId,
+    now: DateTime<Utc>,
+) -> Result<Option<Appointment>, StoreError> {
+    const CONTEXT: &str = "confirming an appointment";
+    let first = tx
+        .query_opt(
+            &format!(
+                "UPDATE appointments SET confirmed_at = $3, updated_at = now()
+                  WHERE id = $1 AND contact_id = $2 AND status = 'booked' AND confirmed_at IS NULL
+                  RETURNING {COLUMNS}"
+            ),
+            &[&appointment_id, &contact_id, &now],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    if let Some(row) = first {
+        let appointment = Appointment::from_row(&row);
+        record_event(tx, appointment.id, "confirmed", None, None).await?;
+        return Ok(Some(appointment));
+    }
+    let row = tx
+        .query_opt(
+            &format!(
+                "SELECT {COLUMNS} FROM appointments
+                  WHERE id = $1 AND contact_id = $2 AND status = 'booked'"
+            ),
+            &[&appointment_id, &contact_id],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    Ok(row.as_ref().map(Appointment::from_row))
+}
+
+/// When the customer confirmed, if they did.
+pub async fn confirmed_at(
+    db: &impl GenericClient,
+    appointment_id: AppointmentId,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    db.query_opt(
+        "SELECT confirmed_at FROM appointments WHERE id = $1",
+        &[&appointment_id],
+    )
+    .await
+    .map(|row| row.and_then(|r| r.get(0)))
+    .map_err(|e| StoreError::query("reading a confirmation", e))
+}
+
+/// Marks booked appointments that ended before `ended_before` completed (a no-show
+/// is marked by an operator, and is never booked any more). Returns how many.
+pub async fn complete_past(
+    db: &impl GenericClient,
+    ended_before: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    db.execute(
+        "WITH done AS (
+             UPDATE appointments SET status = 'completed', updated_at = now()
+              WHERE status = 'booked' AND ends_at < $1
+              RETURNING id, slot_id
+         )
+         INSERT INTO appointment_events (appointment_id, kind, from_slot_id)
+         SELECT id, 'completed', slot_id FROM done",
+        &[&ended_before],
+    )
+    .await
+    .map_err(|e| StoreError::query("completing past appointments", e))
+}

@@ -277,3 +277,32 @@ pub async fn set_status(
     .map(from_row)
     .transpose()
 }
+
+// --- Campaign engine (issue 5): the dispatcher's claim. ---------------------------
+
+/// Locks the next campaign (by id, after `after`) that is due at `now`: running,
+/// or scheduled with its start come. Campaigns another dispatcher holds are
+/// skipped, so overlapping ticks never work on one campaign at once. The lock
+/// lasts until the caller's transaction ends.
+pub async fn lock_next_due(
+    tx: &impl GenericClient,
+    now: DateTime<Utc>,
+    after: CampaignId,
+) -> Result<Option<Campaign>, StoreError> {
+    tx.query_opt(
+        &format!(
+            "SELECT {COLUMNS} FROM campaigns
+              WHERE id > $2
+                AND (status = 'running' OR (status = 'scheduled' AND starts_at <= $1))
+              ORDER BY id
+              LIMIT 1
+              FOR UPDATE SKIP LOCKED"
+        ),
+        &[&now, &after],
+    )
+    .await
+    .map_err(|e| StoreError::query("claiming a due campaign", e))?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}

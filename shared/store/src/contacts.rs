@@ -351,3 +351,22 @@ pub async fn probe(db: &impl GenericClient) -> Result<(), StoreError> {
         .map(|_| ())
         .map_err(|e| StoreError::query("probing the database", e))
 }
+
+// --- Campaign engine (issue 5). ----------------------------------------------------
+
+/// Records that Twilio refused this contact's number as invalid (21211, 21614, …):
+/// campaigns skip it until the number changes (a trigger clears the mark then).
+pub async fn mark_phone_invalid(
+    db: &impl GenericClient,
+    contact_id: ContactId,
+    code: Option<i32>,
+) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE contacts SET phone_invalid_at = now(), phone_invalid_code = $2, updated_at = now()
+          WHERE id = $1 AND phone IS NOT NULL",
+        &[&contact_id, &code],
+    )
+    .await
+    .map_err(|e| StoreError::query("marking a number invalid", e))?;
+    Ok(())
+}

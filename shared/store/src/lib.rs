@@ -7,6 +7,7 @@
 
 pub mod appointments;
 pub mod availability;
+pub mod campaign_recipients;
 pub mod campaigns;
 pub mod contacts;
 pub mod conversations;
@@ -14,6 +15,7 @@ mod error;
 pub mod messages;
 pub mod migrate;
 pub mod pool;
+pub mod reminders;
 
 pub use error::StoreError;
 pub use pool::{Pool, connect};

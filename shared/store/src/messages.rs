@@ -405,3 +405,124 @@ pub async fn erase_bodies_of(
     .await
     .map_err(|e| StoreError::query("erasing message bodies", e))
 }
+
+// --- Campaign engine (issue 5): campaign messages and reminders. -------------------
+
+/// An outbound message that is not a reply: a campaign message or a reminder.
+#[derive(Debug, Clone)]
+pub struct LinkedOutbound<'a> {
+    pub contact_id: ContactId,
+    pub body: &'a str,
+    pub segments: i32,
+    pub campaign_id: Option<i64>,
+    pub appointment_id: Option<i64>,
+    pub correlation_id: Option<&'a str>,
+}
+
+/// Records a campaign message or reminder before it is sent. The caller keeps the
+/// id (on the recipient or the reminder row) so a retry reuses it.
+pub async fn record_linked_outbound(
+    db: &impl GenericClient,
+    message: &LinkedOutbound<'_>,
+) -> Result<MessageId, StoreError> {
+    db.query_one(
+        "INSERT INTO messages (contact_id, direction, body, status, segments, campaign_id,
+                               appointment_id, correlation_id)
+         VALUES ($1, 'outbound', $2, 'pending', $3, $4, $5, $6)
+         RETURNING id",
+        &[
+            &message.contact_id,
+            &message.body,
+            &message.segments,
+            &message.campaign_id,
+            &message.appointment_id,
+            &message.correlation_id,
+        ],
+    )
+    .await
+    .map(|row| row.get(0))
+    .map_err(|e| StoreError::query("recording a campaign message", e))
+}
+
+/// Claims an unsent campaign message, like [`claim_send`], but only while, at this
+/// very statement, the contact is opted in with a usable number, the recipient is
+/// still queued for this message and the campaign is running.
+pub async fn claim_campaign_send(
+    pool: &Pool,
+    message_id: MessageId,
+    lease_seconds: f64,
+) -> Result<Option<ClaimedSend>, StoreError> {
+    const CONTEXT: &str = "claiming a campaign send";
+    let client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
+    let row = client
+        .query_opt(
+            "UPDATE messages m
+                SET send_lease_until = now() + make_interval(secs => $2),
+                    send_attempts = send_attempts + 1, updated_at = now()
+               FROM contacts c, campaign_recipients r, campaigns k
+              WHERE m.id = $1 AND c.id = m.contact_id AND c.phone IS NOT NULL
+                AND c.consent = 'opted_in' AND c.phone_invalid_at IS NULL
+                AND r.campaign_id = m.campaign_id AND r.contact_id = m.contact_id
+                AND r.message_id = m.id AND r.status = 'queued'
+                AND k.id = m.campaign_id AND k.status = 'running'
+                AND m.direction = 'outbound' AND m.twilio_sid IS NULL AND m.status = 'pending'
+                AND (m.send_lease_until IS NULL OR m.send_lease_until < now())
+              RETURNING m.id, c.phone, m.body",
+            &[&message_id, &lease_seconds],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    Ok(row.map(|r| ClaimedSend {
+        id: r.get(0),
+        to_e164: r.get(1),
+        body: r.get(2),
+    }))
+}
+
+/// Claims an unsent message, like [`claim_send`], only while its contact is opted in.
+pub async fn claim_send_if_opted_in(
+    pool: &Pool,
+    message_id: MessageId,
+    lease_seconds: f64,
+) -> Result<Option<ClaimedSend>, StoreError> {
+    const CONTEXT: &str = "claiming a send";
+    let client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
+    let row = client
+        .query_opt(
+            "UPDATE messages m
+                SET send_lease_until = now() + make_interval(secs => $2),
+                    send_attempts = send_attempts + 1, updated_at = now()
+               FROM contacts c
+              WHERE m.id = $1 AND c.id = m.contact_id AND c.phone IS NOT NULL
+                AND c.consent = 'opted_in'
+                AND m.direction = 'outbound' AND m.twilio_sid IS NULL AND m.status = 'pending'
+                AND (m.send_lease_until IS NULL OR m.send_lease_until < now())
+              RETURNING m.id, c.phone, m.body",
+            &[&message_id, &lease_seconds],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    Ok(row.map(|r| ClaimedSend {
+        id: r.get(0),
+        to_e164: r.get(1),
+        body: r.get(2),
+    }))
+}
+
+/// Marks an unsent outbound message as never to be sent (e.g. the contact opted
+/// out between recording and sending), inside the caller's transaction.
+pub async fn abandon_unsent(
+    db: &impl GenericClient,
+    message_id: MessageId,
+    error_code: Option<i32>,
+) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE messages SET status = 'failed', status_rank = 100, error_code = $2,
+                send_lease_until = NULL, updated_at = now()
+          WHERE id = $1 AND twilio_sid IS NULL AND status = 'pending'",
+        &[&message_id, &error_code],
+    )
+    .await
+    .map_err(|e| StoreError::query("abandoning an unsent message", e))?;
+    Ok(())
+}

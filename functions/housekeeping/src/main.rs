@@ -1,0 +1,31 @@
+//! Lambda entry point for housekeeping (an EventBridge Scheduler schedule, e.g.
+//! every 15 minutes): appointment reminders, stale conversation states, past
+//! appointments.
+//!
+//! Wiring only: telemetry, settings (secrets fetched once per container), then one
+//! housekeeping run per event at the current time.
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use smsbot_campaigns::{EngineSettings, wiring};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    smsbot_config::telemetry::init();
+    let sdk = smsbot_aws::sdk_config().await;
+    let settings = smsbot_aws::load_settings(&sdk).await?;
+    let engine = EngineSettings::from_env()?;
+    let housekeeping = wiring::housekeeping(&settings, &engine)?;
+    let housekeeping = &housekeeping;
+    lambda_runtime::run(service_fn(
+        move |_event: LambdaEvent<serde_json::Value>| async move {
+            let report = housekeeping.run(chrono::Utc::now()).await?;
+            tracing::info!(?report, "housekeeping done");
+            Ok::<serde_json::Value, Error>(serde_json::json!({
+                "reminders_sent": report.reminders.sent,
+                "conversations_expired": report.conversations_expired,
+                "appointments_completed": report.appointments_completed,
+            }))
+        },
+    ))
+    .await
+}

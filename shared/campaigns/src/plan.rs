@@ -1,0 +1,124 @@
+//! The dispatch planner: for each due recipient, send now, defer to the next
+//! allowed minute of their quiet hours, or skip. Pure: the dispatcher reads the
+//! recipients and writes the decisions; this only decides.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use smsbot_store::campaign_recipients::{DueRecipient, Reachability};
+
+use crate::quiet::QuietHours;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Send,
+    /// Quiet hours where the contact is: pending until this instant.
+    Defer(DateTime<Utc>),
+    SkipConsent,
+    InvalidNumber,
+}
+
+/// Resolves contacts' zone names, falling back to the business timezone for a
+/// missing or unknown name, parsing each distinct name once.
+pub struct Zones {
+    business: Tz,
+    parsed: HashMap<String, Tz>,
+}
+
+impl Zones {
+    pub fn new(business: Tz) -> Self {
+        Self {
+            business,
+            parsed: HashMap::new(),
+        }
+    }
+
+    pub fn of(&mut self, name: Option<&str>) -> Tz {
+        let Some(name) = name else {
+            return self.business;
+        };
+        if let Some(tz) = self.parsed.get(name) {
+            return *tz;
+        }
+        let tz = name.trim().parse::<Tz>().unwrap_or(self.business);
+        self.parsed.insert(name.to_owned(), tz);
+        tz
+    }
+}
+
+/// One recipient's decision at `now`.
+pub fn decide(
+    reachability: Reachability,
+    tz: Tz,
+    now: DateTime<Utc>,
+    quiet: &QuietHours,
+) -> Decision {
+    match reachability {
+        Reachability::OptedOut | Reachability::Erased => Decision::SkipConsent,
+        Reachability::InvalidNumber => Decision::InvalidNumber,
+        Reachability::Reachable if quiet.is_quiet(now, tz) => {
+            Decision::Defer(quiet.next_allowed(now, tz))
+        }
+        Reachability::Reachable => Decision::Send,
+    }
+}
+
+/// Decisions for a page of due recipients, in order.
+pub fn plan(
+    recipients: &[DueRecipient],
+    now: DateTime<Utc>,
+    quiet: &QuietHours,
+    zones: &mut Zones,
+) -> Vec<(i64, Decision)> {
+    recipients
+        .iter()
+        .map(|r| {
+            let tz = zones.of(r.timezone.as_deref());
+            (r.contact_id, decide(r.reachability, tz, now, quiet))
+        })
+        .collect()
+}
+
+/// The SQS delay that spreads `index` sends of one tick at `rate` per second.
+pub fn pacing_delay(index: usize, rate_per_second: i32, tick_seconds: i64) -> i32 {
+    let rate = rate_per_second.max(1) as usize;
+    let cap = (tick_seconds.clamp(1, 900) - 1) as usize;
+    (index / rate).min(cap) as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_zone_name_falls_back_to_the_business_zone() {
+        let business: Tz = "America/Chicago".parse().unwrap();
+        let mut zones = Zones::new(business);
+        assert_eq!(zones.of(Some("Mars/Olympus")), business);
+        assert_eq!(zones.of(None), business);
+        assert_eq!(zones.of(Some("Europe/Paris")), chrono_tz::Europe::Paris);
+    }
+
+    #[test]
+    fn opted_out_contacts_are_skipped_even_in_quiet_hours() {
+        let now: DateTime<Utc> = "2026-03-02T05:00:00Z".parse().unwrap();
+        let q = QuietHours::default();
+        let tz = chrono_tz::America::New_York;
+        assert_eq!(
+            decide(Reachability::OptedOut, tz, now, &q),
+            Decision::SkipConsent
+        );
+        assert!(matches!(
+            decide(Reachability::Reachable, tz, now, &q),
+            Decision::Defer(_)
+        ));
+    }
+
+    #[test]
+    fn pacing_spreads_a_tick_at_the_rate_and_stays_inside_it() {
+        assert_eq!(pacing_delay(0, 2, 60), 0);
+        assert_eq!(pacing_delay(5, 2, 60), 2);
+        assert_eq!(pacing_delay(10_000, 1, 60), 59);
+    }
+}

@@ -1,0 +1,270 @@
+//! Appointment reminders: one per booked appointment (and start time), N hours
+//! before it, never inside the contact's quiet hours (sent earlier instead).
+//!
+//! Owns when a reminder is due ([`send_at`], [`is_due`], pure) and sending it: in
+//! one transaction the reminder row is claimed (unique per appointment time, so
+//! overlapping runs send once), the message recorded and the conversation put in
+//! `ReminderSent`, so a bare C, R or X is understood; then the message is sent
+//! under a lease with consent checked in the same statement. A reminder whose
+//! send failed transiently is retried by the next run. Must not decide what C, R
+//! or X do: the conversation does.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use smsbot_conversation::state::{Listed, State};
+use smsbot_conversation::{SendFailure, SmsSender, replies};
+use smsbot_domain::{ConsentSource, ConsentState, PhoneNumber, SmsBody};
+use smsbot_store::messages::{self, LinkedOutbound, MessageId};
+use smsbot_store::reminders::{self, ReminderCandidate};
+use smsbot_store::{Pool, StoreError, contacts, conversations};
+
+use crate::plan::Zones;
+use crate::quiet::QuietHours;
+
+#[derive(Debug, Clone)]
+pub struct ReminderConfig {
+    pub hours_before: i64,
+    /// The schedule's period: a reminder due before the next run goes now, so a
+    /// reminder moved to the minute before quiet hours is not missed.
+    pub lookahead: Duration,
+    pub quiet: QuietHours,
+    pub business_name: String,
+    pub business_timezone: Tz,
+    pub lease_seconds: f64,
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReminderReport {
+    pub sent: usize,
+    /// Claimed by this run but not sent (Twilio unavailable): retried next run.
+    pub pending: usize,
+    pub refused: usize,
+}
+
+/// When the reminder of an appointment starting at `starts_at` goes out: `hours`
+/// before, or, if that is quiet for the contact, the last allowed minute before.
+pub fn send_at(starts_at: DateTime<Utc>, hours: i64, quiet: &QuietHours, tz: Tz) -> DateTime<Utc> {
+    quiet.last_allowed_at_or_before(starts_at - Duration::hours(hours), tz)
+}
+
+/// Whether to send the reminder now: its time comes before `now + lookahead`
+/// (the next run), it is not quiet now
+/// where the contact is, the appointment is still ahead, and it was booked
+/// before the nominal reminder time (a booking made inside the reminder window
+/// got its confirmation just now).
+pub fn is_due(
+    candidate: &ReminderCandidate,
+    now: DateTime<Utc>,
+    lookahead: Duration,
+    hours: i64,
+    quiet: &QuietHours,
+    tz: Tz,
+) -> bool {
+    let nominal = candidate.starts_at - Duration::hours(hours);
+    candidate.created_at < nominal
+        && send_at(candidate.starts_at, hours, quiet, tz) <= now + lookahead
+        && now < candidate.starts_at
+        && !quiet.is_quiet(now, tz)
+}
+
+#[derive(Clone)]
+pub struct Reminders {
+    pub pool: Pool,
+    pub sms: Arc<dyn SmsSender>,
+    pub config: ReminderConfig,
+}
+
+impl Reminders {
+    /// Sends the reminders due at `now`, then retries unsent ones.
+    pub async fn run(&self, now: DateTime<Utc>) -> Result<ReminderReport, StoreError> {
+        let hours = self.config.hours_before;
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| pool_error("reading reminders", e))?;
+        // A quiet window moves a reminder earlier by less than a day.
+        let candidates =
+            reminders::candidates(&client, now, now + Duration::hours(hours + 24)).await?;
+        let unsent = reminders::unsent(&client, now).await?;
+        drop(client);
+        let mut zones = Zones::new(self.config.business_timezone);
+        let mut report = ReminderReport::default();
+        for candidate in candidates {
+            let tz = zones.of(candidate.contact_timezone.as_deref());
+            let lookahead = self.config.lookahead;
+            if !is_due(&candidate, now, lookahead, hours, &self.config.quiet, tz) {
+                continue;
+            }
+            if let Some(message) = self.record(&candidate, now).await? {
+                self.deliver(message, &mut report).await?;
+            }
+        }
+        for message in unsent {
+            self.deliver(message, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    /// Claims the reminder and records its message; `None` if another run did.
+    async fn record(
+        &self,
+        candidate: &ReminderCandidate,
+        now: DateTime<Utc>,
+    ) -> Result<Option<MessageId>, StoreError> {
+        const CONTEXT: &str = "recording a reminder";
+        let mut client = self.pool.get().await.map_err(|e| pool_error(CONTEXT, e))?;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(|e| db_error(CONTEXT, e))?;
+        if !reminders::claim(&tx, candidate.appointment_id, candidate.starts_at).await? {
+            return Ok(None);
+        }
+        let text = replies::reminder(
+            &self.config.business_name,
+            candidate.starts_at,
+            self.config.business_timezone,
+        );
+        let body = SmsBody::parse(text).map_err(|e| StoreError::Corrupt {
+            what: "reminder text",
+            detail: e.to_string(),
+        })?;
+        let message = messages::record_linked_outbound(
+            &tx,
+            &LinkedOutbound {
+                contact_id: candidate.contact_id,
+                body: body.as_str(),
+                segments: body.segments() as i32,
+                campaign_id: None,
+                appointment_id: Some(candidate.appointment_id),
+                correlation_id: None,
+            },
+        )
+        .await?;
+        reminders::attach_message(&tx, candidate.appointment_id, candidate.starts_at, message)
+            .await?;
+        // Put the conversation in the reminder's context, unless the customer is
+        // in the middle of something else.
+        let stored = conversations::lock(&tx, candidate.contact_id).await?;
+        let current = State::from_payload(&stored.payload);
+        let live = current != State::Idle && stored.expires_at.is_some_and(|at| at > now);
+        if !live || matches!(current, State::ReminderSent { .. }) {
+            let next = State::ReminderSent {
+                appointment: Listed {
+                    appointment_id: candidate.appointment_id,
+                    starts_at: candidate.starts_at,
+                },
+            };
+            conversations::save(
+                &tx,
+                candidate.contact_id,
+                stored.version,
+                next.name(),
+                &next.to_payload(),
+                Some(candidate.starts_at),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(|e| db_error(CONTEXT, e))?;
+        Ok(Some(message))
+    }
+
+    async fn deliver(
+        &self,
+        message: MessageId,
+        report: &mut ReminderReport,
+    ) -> Result<(), StoreError> {
+        let Some(claimed) =
+            messages::claim_send_if_opted_in(&self.pool, message, self.config.lease_seconds)
+                .await?
+        else {
+            return Ok(());
+        };
+        let Ok(to) = PhoneNumber::parse_e164(&claimed.to_e164) else {
+            messages::mark_send_failed(&self.pool, message, Some(21211)).await?;
+            report.refused += 1;
+            return Ok(());
+        };
+        match self.sms.send(&to, &claimed.body).await {
+            Ok(sent) => {
+                messages::attach_sid(
+                    &self.pool,
+                    message,
+                    sent.sid.as_str(),
+                    sent.status.as_str(),
+                    i16::from(sent.status.rank()),
+                )
+                .await?;
+                report.sent += 1;
+            }
+            Err(SendFailure::Transient(err)) => {
+                tracing::warn!(error = %err, "reminder not sent yet: Twilio unavailable");
+                messages::release_send(&self.pool, message).await?;
+                report.pending += 1;
+            }
+            Err(SendFailure::OptedOut) => {
+                messages::mark_send_failed(&self.pool, message, Some(21610)).await?;
+                let client = self
+                    .pool
+                    .get()
+                    .await
+                    .map_err(|e| pool_error("recording an opt-out", e))?;
+                let contact = contacts::find_or_create_by_phone(&client, &to).await?;
+                contacts::set_consent(
+                    &client,
+                    contact,
+                    ConsentState::OptedOut,
+                    ConsentSource::CarrierOptOut,
+                    Some("twilio error 21610"),
+                )
+                .await?;
+                report.refused += 1;
+            }
+            Err(SendFailure::Refused { code }) => {
+                messages::mark_send_failed(&self.pool, message, code).await?;
+                report.refused += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn pool_error(context: &'static str, err: deadpool_postgres::PoolError) -> StoreError {
+    StoreError::Unavailable {
+        context,
+        source: Box::new(err),
+    }
+}
+
+fn db_error(context: &'static str, err: deadpool_postgres::tokio_postgres::Error) -> StoreError {
+    StoreError::Unavailable {
+        context,
+        source: Box::new(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn ny(s: &str) -> DateTime<Utc> {
+        chrono_tz::America::New_York
+            .from_local_datetime(&s.parse().unwrap())
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_reminder_that_would_land_in_quiet_hours_goes_the_evening_before() {
+        let tz = chrono_tz::America::New_York;
+        let at = send_at(ny("2026-03-04T07:30:00"), 24, &QuietHours::default(), tz);
+        assert_eq!(at, ny("2026-03-02T20:59:00"));
+        let at = send_at(ny("2026-03-04T15:00:00"), 24, &QuietHours::default(), tz);
+        assert_eq!(at, ny("2026-03-03T15:00:00"));
+    }
+}

@@ -1,0 +1,12 @@
+//! The campaign engine's integration tests, against Postgres and the AWS emulator:
+//! one binary, one module per theme.
+
+mod concurrency;
+mod consent;
+mod counters;
+mod lifecycle;
+mod property;
+mod quiet_hours;
+mod rate_limit;
+mod reminders;
+mod support;
