@@ -99,11 +99,12 @@ async fn with_local_defaults(
     default("TWILIO_AUTH_TOKEN", LOCAL_AUTH_TOKEN.to_owned());
     default("PUBLIC_BASE_URL", format!("http://127.0.0.1:{port}"));
     default("ADMIN_API_KEY", LOCAL_ADMIN_KEY.to_owned());
-    if std::env::var("INBOUND_QUEUE_URL").is_err() {
+    let unset = |name: &str| !std::env::var(name).is_ok_and(|v| !v.is_empty());
+    if unset("INBOUND_QUEUE_URL") {
         let url = smsbot_aws::provision::fifo_queue(sdk, LOCAL_QUEUE).await?;
         default("INBOUND_QUEUE_URL", url);
     }
-    if std::env::var("IDEMPOTENCY_TABLE").is_err() {
+    if unset("IDEMPOTENCY_TABLE") {
         smsbot_aws::provision::idempotency_table(sdk, LOCAL_TABLE).await?;
         default("IDEMPOTENCY_TABLE", LOCAL_TABLE.to_owned());
     }
