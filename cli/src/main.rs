@@ -28,6 +28,8 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Text the local bot from the terminal (or from piped lines).
     Chat(commands::chat::ChatArgs),
+    /// Dead-letter queues: move failed messages back once the cause is fixed.
+    Dlq(commands::dlq::DlqArgs),
     /// Offline language understanding: parse messages or score it on labelled files.
     Nlu(commands::nlu::NluArgs),
 }
@@ -39,6 +41,7 @@ fn main() -> anyhow::Result<()> {
         Command::SeedAvailability(args) => runtime()?.block_on(commands::seed::run(args)),
         Command::Serve(args) => runtime()?.block_on(commands::serve::run(args)),
         Command::Chat(args) => runtime()?.block_on(commands::chat::run(args)),
+        Command::Dlq(args) => runtime()?.block_on(commands::dlq::run(args)),
         Command::Nlu(args) => commands::nlu::run(args),
     }
 }

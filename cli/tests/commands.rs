@@ -242,3 +242,57 @@ async fn a_newcomer_books_by_piping_a_conversation_into_chat() {
         .get(0);
     assert_eq!(booked, 1);
 }
+
+#[tokio::test]
+async fn dlq_redrive_puts_dead_lettered_messages_back_in_their_fifo_groups() {
+    let sdk = smsbot_test_support::aws().await;
+    let source = smsbot_test_support::create_fifo_queue(&sdk, "redrive-source").await;
+    let dlq = smsbot_test_support::create_fifo_queue(&sdk, "redrive-dlq").await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    for (n, group) in [(1, "a"), (2, "a"), (3, "b")] {
+        sqs.send_message()
+            .queue_url(&dlq)
+            .message_body(format!("message {n}"))
+            .message_group_id(group)
+            .message_deduplication_id(format!("d{n}"))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let output = Command::new(env!("CARGO_BIN_EXE_smsbot"))
+        .args(["dlq", "redrive", "--from", &dlq, "--to", &source])
+        .output()
+        .unwrap();
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("moved 3 messages back"));
+    let back = smsbot_test_support::drain_queue(&sdk, &source).await;
+    let mut groups: Vec<(String, String)> = back
+        .iter()
+        .map(|m| {
+            let group = m.attributes().unwrap()
+                [&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId]
+                .clone();
+            (group, m.body().unwrap().to_owned())
+        })
+        .collect();
+    groups.sort();
+    assert_eq!(
+        groups,
+        vec![
+            ("a".to_owned(), "message 1".to_owned()),
+            ("a".to_owned(), "message 2".to_owned()),
+            ("b".to_owned(), "message 3".to_owned()),
+        ]
+    );
+    assert!(
+        smsbot_test_support::drain_queue(&sdk, &dlq)
+            .await
+            .is_empty()
+    );
+}

@@ -1,6 +1,7 @@
 //! One module per `smsbot` subcommand.
 
 pub mod chat;
+pub mod dlq;
 pub mod migrate;
 pub mod nlu;
 pub mod seed;

@@ -196,3 +196,77 @@ impl SqsQueue {
         failed
     }
 }
+
+impl SqsQueue {
+    /// Moves up to `max` messages from the dead-letter queue `dlq` back onto this
+    /// queue, keeping each FIFO message's group (so a contact's order holds) and
+    /// giving it a fresh deduplication id (the original one may still be inside
+    /// SQS's five-minute window). A message is deleted from the DLQ only after it
+    /// was sent here. Consumers are idempotent, so a crash mid-way duplicates at most
+    /// one message harmlessly. Returns how many moved.
+    pub async fn redrive_from(&self, dlq: &SqsQueue, max: usize) -> Result<usize, QueueError> {
+        use aws_sdk_sqs::types::MessageSystemAttributeName as Attr;
+        let unavailable = |context| {
+            move |e: Box<dyn std::error::Error + Send + Sync>| QueueError::Unavailable {
+                context,
+                source: e,
+            }
+        };
+        let fifo = self.url.ends_with(".fifo");
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let mut moved = 0;
+        while moved < max {
+            let batch = dlq
+                .client
+                .receive_message()
+                .queue_url(&dlq.url)
+                .max_number_of_messages(10.min((max - moved) as i32))
+                .message_system_attribute_names(Attr::All)
+                .send()
+                .await
+                .map_err(|e| unavailable("receiving from the dead-letter queue")(Box::new(e)))?;
+            let messages = batch.messages.unwrap_or_default();
+            if messages.is_empty() {
+                break;
+            }
+            for message in messages {
+                let attributes = message.attributes.clone().unwrap_or_default();
+                let mut send = self
+                    .client
+                    .send_message()
+                    .queue_url(&self.url)
+                    .message_body(message.body().unwrap_or_default());
+                if fifo {
+                    let id = attributes
+                        .get(&Attr::MessageDeduplicationId)
+                        .or(message.message_id.as_ref())
+                        .cloned()
+                        .unwrap_or_default();
+                    send = send
+                        .message_group_id(
+                            attributes
+                                .get(&Attr::MessageGroupId)
+                                .cloned()
+                                .unwrap_or_else(|| "redrive".to_owned()),
+                        )
+                        .message_deduplication_id(format!("{id}-redrive-{stamp}"));
+                }
+                send.send()
+                    .await
+                    .map_err(|e| unavailable("sending a redriven message")(Box::new(e)))?;
+                dlq.client
+                    .delete_message()
+                    .queue_url(&dlq.url)
+                    .receipt_handle(message.receipt_handle().unwrap_or_default())
+                    .send()
+                    .await
+                    .map_err(|e| unavailable("deleting a redriven message")(Box::new(e)))?;
+                moved += 1;
+            }
+        }
+        Ok(moved)
+    }
+}

@@ -4,6 +4,7 @@
 //! values overlaid from AWS Secrets Manager by the caller), and the JSON log setup.
 //! Must not fetch anything itself: I/O belongs to the adapters that call it.
 
+pub mod metrics;
 mod settings;
 pub mod telemetry;
 

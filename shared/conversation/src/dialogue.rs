@@ -25,6 +25,8 @@ pub struct Step<'a, C> {
     pub now: DateTime<Utc>,
     /// The message as written: a reminder's C, R or X means nothing to the NLU.
     pub text: &'a str,
+    /// Set when this step booked an appointment (counted after the turn commits).
+    pub booked: std::sync::atomic::AtomicBool,
 }
 
 pub type Next = (State, String);
@@ -306,6 +308,8 @@ impl<C: GenericClient> Step<'_, C> {
             Purpose::Book => {
                 match appointments::book(self.db, self.contact_id, offer.slot_id, &rules).await? {
                     BookingOutcome::Booked(a) => {
+                        self.booked
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
                         Ok((State::Idle, replies::booked(a.starts_at, tz)))
                     }
                     BookingOutcome::TooManyOpen { limit } => {

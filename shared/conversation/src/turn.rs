@@ -14,6 +14,8 @@ use smsbot_nlu::Understander;
 use smsbot_store::messages::{self, InboundRecord, MessageId, NewOutbound};
 use smsbot_store::{Pool, StoreError, contacts, conversations};
 
+use smsbot_config::metrics::{self, Metric};
+
 use crate::clock::Clock;
 use crate::compliance::{self, Keyword};
 use crate::dialogue::Step;
@@ -65,6 +67,7 @@ pub struct Conversation {
 struct Decided {
     outcome: TurnOutcome,
     reply: Option<MessageId>,
+    booked: bool,
 }
 
 impl Conversation {
@@ -84,6 +87,12 @@ impl Conversation {
         let decided = self
             .decide(sms, keyword, understanding.as_ref(), now)
             .await?;
+        if decided.booked {
+            metrics::count(Metric::Bookings, 1);
+        }
+        if decided.outcome == TurnOutcome::OptedOut {
+            metrics::count(Metric::OptOuts, 1);
+        }
         if let Some(reply) = decided.reply {
             self.deliver(reply, &sms.from).await?;
         }
@@ -116,10 +125,12 @@ impl Conversation {
                 return Ok(Decided {
                     outcome: TurnOutcome::Duplicate,
                     reply,
+                    booked: false,
                 });
             }
         };
         let consent = contacts::consent_of(&tx, contact).await?;
+        let mut booked = false;
         let (outcome, text) = match (keyword, consent) {
             (Some(Keyword::OptOut), _) => {
                 let word = sms.body.as_str().trim().to_ascii_uppercase();
@@ -159,9 +170,10 @@ impl Conversation {
                         "no understanding for a message".into(),
                     ));
                 };
-                let (state, text) = self
+                let (state, text, did_book) = self
                     .converse(&tx, contact, u, sms.body.as_str(), now)
                     .await?;
+                booked = did_book;
                 (TurnOutcome::Replied { state }, Some(text))
             }
         };
@@ -185,7 +197,11 @@ impl Conversation {
             None => None,
         };
         tx.commit().await.map_err(transient)?;
-        Ok(Decided { outcome, reply })
+        Ok(Decided {
+            outcome,
+            reply,
+            booked,
+        })
     }
 
     /// Loads (and locks) the state, takes one dialogue step, saves the result.
@@ -196,7 +212,7 @@ impl Conversation {
         u: &smsbot_nlu::Understanding,
         text: &str,
         now: DateTime<Utc>,
-    ) -> Result<(&'static str, String), TurnError> {
+    ) -> Result<(&'static str, String, bool), TurnError> {
         let stored = conversations::lock(tx, contact).await?;
         let mut state = State::from_payload(&stored.payload);
         let expired = state != State::Idle && stored.expires_at.is_none_or(|at| at <= now);
@@ -210,8 +226,10 @@ impl Conversation {
             contact_id: contact,
             now,
             text,
+            booked: Default::default(),
         };
         let (next, mut text) = step.respond(state, u).await?;
+        let booked = step.booked.load(std::sync::atomic::Ordering::Relaxed);
         if expired {
             text = format!("{} {text}", replies::expired_prefix());
         }
@@ -225,7 +243,7 @@ impl Conversation {
             expires_at,
         )
         .await?;
-        Ok((next.name(), text))
+        Ok((next.name(), text, booked))
     }
 
     /// Sends a recorded reply unless it was sent already or another worker holds it.
@@ -245,6 +263,7 @@ impl Conversation {
                 )
                 .await?;
                 tracing::info!(reply_sid = %sent.sid, "reply sent");
+                metrics::count(Metric::MessagesOut, 1);
                 Ok(())
             }
             Err(SendFailure::Transient(err)) => {

@@ -148,6 +148,7 @@ impl Understander for HybridUnderstander {
             }
             Err(error) => {
                 self.llm_fallbacks.fetch_add(1, Ordering::Relaxed);
+                smsbot_config::metrics::count(smsbot_config::metrics::Metric::LlmFallbacks, 1);
                 tracing::warn!(
                     reason = %error,
                     model = llm.model(),

@@ -50,6 +50,7 @@ pub(crate) async fn receive(
         tracing::warn!(error = %err, "enqueued but could not mark the claim completed");
     }
     tracing::info!(segments = sms.body.segments(), "inbound SMS enqueued");
+    smsbot_config::metrics::count(smsbot_config::metrics::Metric::MessagesIn, 1);
     Ok(twiml())
 }
 
