@@ -9,6 +9,7 @@
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use smsbot_domain::InboundSms;
+use tracing::Instrument;
 
 use crate::turn::{Conversation, TurnError};
 
@@ -68,14 +69,15 @@ async fn handle_group(conversation: &Conversation, records: Vec<SqsMessage>) -> 
             }
         };
         let span = tracing::info_span!("turn", correlation_id = %sms.message_sid, from = %sms.from.masked());
-        let _enter = span.enter();
-        match conversation.handle(&sms).await {
-            Ok(outcome) => tracing::info!(?outcome, "turn done"),
-            Err(TurnError::Permanent(reason)) => {
+        match conversation.handle(&sms).instrument(span.clone()).await {
+            Ok(outcome) => span.in_scope(|| tracing::info!(?outcome, "turn done")),
+            Err(TurnError::Permanent(reason)) => span.in_scope(|| {
                 tracing::error!(%reason, "turn failed permanently; acknowledged");
-            }
+            }),
             Err(TurnError::Transient(err)) => {
-                tracing::warn!(error = %err, "turn failed; it and the rest of its group will be retried");
+                span.in_scope(|| {
+                    tracing::warn!(error = %err, "turn failed; it and the rest of its group will be retried");
+                });
                 failed.push(id);
             }
         }

@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::IntoResponse;
 use smsbot_domain::InboundSms;
+use tracing::Instrument;
 
 use crate::ports::ClaimOutcome;
 use crate::{INBOUND_PATH, WebhookError, WebhookState, signed_form};
@@ -26,9 +27,16 @@ pub(crate) async fn receive(
     let sms = InboundSms::from_form(&params).map_err(|e| WebhookError::Malformed(e.to_string()))?;
     let sid = sms.message_sid.as_str().to_owned();
     let span = tracing::info_span!("inbound_sms", correlation_id = %sid, from = %sms.from.masked());
-    let _enter = span.enter();
+    hand_over(&state, &sms, &sid).instrument(span).await
+}
 
-    match state.claims.claim(&sid).await? {
+/// Claim, enqueue, complete: the part that talks to AWS.
+async fn hand_over(
+    state: &WebhookState,
+    sms: &InboundSms,
+    sid: &str,
+) -> Result<impl IntoResponse + use<>, WebhookError> {
+    match state.claims.claim(sid).await? {
         ClaimOutcome::Acquired => {}
         ClaimOutcome::AlreadyCompleted => {
             tracing::info!("duplicate delivery answered without enqueueing");
@@ -36,15 +44,15 @@ pub(crate) async fn receive(
         }
         ClaimOutcome::InProgress => return Err(WebhookError::InProgress),
     }
-    if let Err(err) = state.queue.enqueue(&sms).await {
+    if let Err(err) = state.queue.enqueue(sms).await {
         // Give the claim back so Twilio's retry is not mistaken for a duplicate.
         // If that fails too, the claim's lease runs out and a later retry works.
-        if let Err(release) = state.claims.release(&sid).await {
+        if let Err(release) = state.claims.release(sid).await {
             tracing::error!(error = %release, "could not release claim after enqueue failure");
         }
         return Err(err);
     }
-    if let Err(err) = state.claims.complete(&sid).await {
+    if let Err(err) = state.claims.complete(sid).await {
         // Enqueued already: the FIFO deduplication id and the worker's unique
         // MessageSid keep a redelivery harmless, so this is not worth a 5xx.
         tracing::warn!(error = %err, "enqueued but could not mark the claim completed");

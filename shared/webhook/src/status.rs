@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use smsbot_domain::MessageSid;
 use smsbot_twilio::{ErrorClass, MessageStatus, TwilioErrorCode};
+use tracing::Instrument;
 
 use crate::ports::StatusCallback;
 use crate::{STATUS_PATH, WebhookError, WebhookState, signed_form};
@@ -22,8 +23,7 @@ pub(crate) async fn receive(
     let params = signed_form::verify(&state, STATUS_PATH, &uri, &headers, &body)?;
     let callback = parse(&params)?;
     let span = tracing::info_span!("status_callback", correlation_id = %callback.message_sid);
-    let _enter = span.enter();
-    state.statuses.apply(&callback).await?;
+    state.statuses.apply(&callback).instrument(span).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
