@@ -1,5 +1,6 @@
 //! One module per `smsbot` subcommand.
 
+pub mod campaigns;
 pub mod chat;
 pub mod dlq;
 pub mod migrate;

@@ -2,7 +2,8 @@
 //!
 //! Mounts the same webhook and admin routers as the Lambdas and drains the inbound FIFO queue
 //! (in the local AWS emulator) with the same batch handler as the conversation
-//! worker Lambda. With no Twilio credentials replies go to the console and to an
+//! worker Lambda; the campaign dispatcher, outbound sender and housekeeping run on
+//! their schedules in the same process. With no Twilio credentials replies go to the console and to an
 //! outbox the chat simulator reads; with no OpenRouter key understanding is offline.
 
 use std::collections::HashMap;
@@ -18,12 +19,15 @@ use smsbot_aws::SqsQueue;
 use smsbot_conversation::wiring::{self, Outbox};
 use smsbot_conversation::{ConsoleSender, Conversation, handle_batch};
 
+use super::campaigns;
+
 /// The auth token local requests are signed with when none is configured (also
 /// what the sample events in `events/` are signed with). Not a secret.
 pub const LOCAL_AUTH_TOKEN: &str = "local-dev-auth-token";
 /// The admin API key when none is configured (local only, not a secret).
 const LOCAL_ADMIN_KEY: &str = "local-admin-key";
 const LOCAL_QUEUE: &str = "smsbot-inbound.fifo";
+const LOCAL_OUTBOUND_QUEUE: &str = "smsbot-outbound";
 const LOCAL_TABLE: &str = "smsbot-idempotency";
 
 #[derive(Args)]
@@ -58,6 +62,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         app = app.merge(outbox_router(console.clone()));
     }
     tokio::spawn(drain(queue, conversation));
+    campaigns::spawn(&settings, &sdk, outbox.sender())?;
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
@@ -103,6 +108,10 @@ async fn with_local_defaults(
     if unset("INBOUND_QUEUE_URL") {
         let url = smsbot_aws::provision::fifo_queue(sdk, LOCAL_QUEUE).await?;
         default("INBOUND_QUEUE_URL", url);
+    }
+    if unset("OUTBOUND_QUEUE_URL") {
+        let url = smsbot_aws::provision::standard_queue(sdk, LOCAL_OUTBOUND_QUEUE).await?;
+        default("OUTBOUND_QUEUE_URL", url);
     }
     if unset("IDEMPOTENCY_TABLE") {
         smsbot_aws::provision::idempotency_table(sdk, LOCAL_TABLE).await?;

@@ -14,7 +14,7 @@ async fn main() -> Result<(), Error> {
     let sdk = smsbot_aws::sdk_config().await;
     let settings = smsbot_aws::load_settings(&sdk).await?;
     let engine = EngineSettings::from_env()?;
-    let housekeeping = wiring::housekeeping(&settings, &engine)?;
+    let housekeeping = wiring::housekeeping(&settings, &engine, wiring::twilio(&settings)?)?;
     let housekeeping = &housekeeping;
     lambda_runtime::run(service_fn(
         move |_event: LambdaEvent<serde_json::Value>| async move {

@@ -14,7 +14,7 @@ async fn main() -> Result<(), Error> {
     let sdk = smsbot_aws::sdk_config().await;
     let settings = smsbot_aws::load_settings(&sdk).await?;
     let engine = EngineSettings::from_env()?;
-    let sender = wiring::sender(&settings, &engine)?;
+    let sender = wiring::sender(&settings, &engine, wiring::twilio(&settings)?)?;
     let sender = &sender;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<SqsBatchResponse, Error>(sender.handle_batch(event.payload).await)

@@ -41,6 +41,21 @@ pub async fn fifo_queue(sdk: &aws_config::SdkConfig, name: &str) -> Result<Strin
     Ok(created.queue_url().unwrap_or_default().to_owned())
 }
 
+/// Creates (or finds) a standard queue and returns its URL.
+pub async fn standard_queue(
+    sdk: &aws_config::SdkConfig,
+    name: &str,
+) -> Result<String, ProvisionError> {
+    let created = aws_sdk_sqs::Client::new(sdk)
+        .create_queue()
+        .queue_name(name)
+        .attributes(QueueAttributeName::VisibilityTimeout, "30")
+        .send()
+        .await
+        .map_err(failed("the standard queue"))?;
+    Ok(created.queue_url().unwrap_or_default().to_owned())
+}
+
 /// Creates the idempotency table as the template defines it (key `id`, TTL on
 /// `expiration`, on-demand billing) unless it exists.
 pub async fn idempotency_table(

@@ -48,13 +48,15 @@ pub fn dispatcher(
     })
 }
 
-fn sms(settings: &Settings) -> Result<Arc<dyn SmsSender>, EngineWiringError> {
+/// Twilio, as the Lambdas send (the local process passes its console instead).
+pub fn twilio(settings: &Settings) -> Result<Arc<dyn SmsSender>, EngineWiringError> {
     Ok(outbox(settings, false)?.sender())
 }
 
 pub fn sender(
     settings: &Settings,
     engine: &EngineSettings,
+    sms: Arc<dyn SmsSender>,
 ) -> Result<OutboundSender, EngineWiringError> {
     let mut config = SenderConfig::new(
         settings.business_name.clone(),
@@ -63,7 +65,7 @@ pub fn sender(
     config.max_attempts = engine.send_max_attempts;
     Ok(OutboundSender {
         pool: pool(settings)?,
-        sms: sms(settings)?,
+        sms,
         clock: Arc::new(SystemClock),
         config,
     })
@@ -72,12 +74,13 @@ pub fn sender(
 pub fn housekeeping(
     settings: &Settings,
     engine: &EngineSettings,
+    sms: Arc<dyn SmsSender>,
 ) -> Result<Housekeeping, EngineWiringError> {
     let pool = pool(settings)?;
     Ok(Housekeeping {
         reminders: Reminders {
             pool: pool.clone(),
-            sms: sms(settings)?,
+            sms,
             config: ReminderConfig {
                 hours_before: engine.reminder_hours_before,
                 lookahead: engine.housekeeping_interval,
