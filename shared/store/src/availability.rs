@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
 
 use crate::StoreError;
 
@@ -37,6 +38,29 @@ impl Slot {
 
 const COLUMNS: &str = "id, provider_id, starts_at, ends_at, capacity, booked_count";
 
+/// Open slots starting in `[from, to)` (`$1`, `$2`): the first `$3` by `pick_order`,
+/// returned in time order. Extra parameters (from `$4`) serve `pick_order`.
+async fn open_slots(
+    db: &impl GenericClient,
+    pick_order: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Slot>, StoreError> {
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM (
+                     SELECT * FROM availability_slots
+                      WHERE starts_at >= $1 AND starts_at < $2 AND booked_count < capacity
+                      ORDER BY {pick_order} LIMIT $3
+                 ) picked ORDER BY starts_at"
+            ),
+            params,
+        )
+        .await
+        .map_err(|e| StoreError::query("finding open slots", e))?;
+    Ok(rows.iter().map(Slot::from_row).collect())
+}
+
 /// Open slots starting in `[from, to)`, the `limit` nearest to `near`, in time order.
 pub async fn open_near(
     db: &impl GenericClient,
@@ -45,21 +69,12 @@ pub async fn open_near(
     near: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<Slot>, StoreError> {
-    let rows = db
-        .query(
-            &format!(
-                "SELECT {COLUMNS} FROM (
-                     SELECT * FROM availability_slots
-                      WHERE starts_at >= $1 AND starts_at < $2 AND booked_count < capacity
-                      ORDER BY abs(extract(epoch FROM starts_at - $3)), starts_at
-                      LIMIT $4
-                 ) nearest ORDER BY starts_at"
-            ),
-            &[&from, &to, &near, &limit],
-        )
-        .await
-        .map_err(|e| StoreError::query("finding open slots", e))?;
-    Ok(rows.iter().map(Slot::from_row).collect())
+    open_slots(
+        db,
+        "abs(extract(epoch FROM starts_at - $4)), starts_at",
+        &[&from, &to, &limit, &near],
+    )
+    .await
 }
 
 /// The first `limit` open slots starting in `[from, to)`.
@@ -69,18 +84,7 @@ pub async fn open_after(
     to: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<Slot>, StoreError> {
-    let rows = db
-        .query(
-            &format!(
-                "SELECT {COLUMNS} FROM availability_slots
-                  WHERE starts_at >= $1 AND starts_at < $2 AND booked_count < capacity
-                  ORDER BY starts_at LIMIT $3"
-            ),
-            &[&from, &to, &limit],
-        )
-        .await
-        .map_err(|e| StoreError::query("finding open slots", e))?;
-    Ok(rows.iter().map(Slot::from_row).collect())
+    open_slots(db, "starts_at", &[&from, &to, &limit]).await
 }
 
 /// The last `limit` open slots starting in `[from, to)`, in time order.
@@ -90,20 +94,7 @@ pub async fn open_before(
     to: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<Slot>, StoreError> {
-    let rows = db
-        .query(
-            &format!(
-                "SELECT {COLUMNS} FROM (
-                     SELECT * FROM availability_slots
-                      WHERE starts_at >= $1 AND starts_at < $2 AND booked_count < capacity
-                      ORDER BY starts_at DESC LIMIT $3
-                 ) latest ORDER BY starts_at"
-            ),
-            &[&from, &to, &limit],
-        )
-        .await
-        .map_err(|e| StoreError::query("finding open slots", e))?;
-    Ok(rows.iter().map(Slot::from_row).collect())
+    open_slots(db, "starts_at DESC", &[&from, &to, &limit]).await
 }
 
 pub async fn by_id(db: &impl GenericClient, id: SlotId) -> Result<Option<Slot>, StoreError> {
