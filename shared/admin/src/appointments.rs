@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
+use smsbot_domain::AppointmentStatus;
 use smsbot_store::appointments as store;
 use utoipa::{IntoParams, ToSchema};
 
@@ -19,33 +20,6 @@ use crate::extract::{ApiPath, ApiQuery};
 use crate::pagination::{self, Page, PageParams};
 use crate::validate;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = AppointmentStatus)]
-pub enum Status {
-    Booked,
-    Cancelled,
-    Completed,
-    NoShow,
-}
-
-impl Status {
-    fn as_str(&self) -> &'static str {
-        match self {
-            Self::Booked => "booked",
-            Self::Cancelled => "cancelled",
-            Self::Completed => "completed",
-            Self::NoShow => "no_show",
-        }
-    }
-
-    fn parse(raw: &str) -> Option<Self> {
-        [Self::Booked, Self::Cancelled, Self::Completed, Self::NoShow]
-            .into_iter()
-            .find(|s| s.as_str() == raw)
-    }
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Appointment {
     pub id: i64,
@@ -53,7 +27,7 @@ pub struct Appointment {
     pub slot_id: i64,
     pub provider_id: i64,
     pub service_id: Option<i64>,
-    pub status: Status,
+    pub status: AppointmentStatus,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
@@ -66,16 +40,13 @@ impl TryFrom<store::AppointmentDetail> for Appointment {
     type Error = ApiError;
 
     fn try_from(a: store::AppointmentDetail) -> Result<Self, ApiError> {
-        let status = Status::parse(&a.status).ok_or_else(|| {
-            ApiError::Internal(format!("appointment {} has an unknown status", a.id).into())
-        })?;
         Ok(Self {
             id: a.id,
             contact_id: a.contact_id,
             slot_id: a.slot_id,
             provider_id: a.provider_id,
             service_id: a.service_id,
-            status,
+            status: a.status,
             starts_at: a.starts_at,
             ends_at: a.ends_at,
             confirmed_at: a.confirmed_at,
@@ -97,7 +68,7 @@ pub struct AppointmentFilters {
     pub from: Option<DateTime<FixedOffset>>,
     /// Appointments starting before this instant.
     pub to: Option<DateTime<FixedOffset>>,
-    pub status: Option<Status>,
+    pub status: Option<AppointmentStatus>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -135,7 +106,7 @@ pub async fn list(
         contact_id: filters.contact_id,
         from,
         to,
-        status: filters.status.map(|s| s.as_str()),
+        status: filters.status,
     };
     let rows =
         store::list_filtered(&state.db().await?, filter, request.after, request.fetch()).await?;
@@ -172,7 +143,7 @@ pub async fn cancel(
         .await?
         .ok_or(ApiError::NotFound("appointment"))?;
     if store::cancel(&tx, current.contact_id, id).await?.is_none() {
-        return Err(not_booked(&current.status, "cancelled"));
+        return Err(not_booked(current.status, "cancelled"));
     }
     let updated = store::find_detail(&tx, id)
         .await?
@@ -203,13 +174,13 @@ pub async fn no_show(
         .await?
         .ok_or(ApiError::NotFound("appointment"))?;
     if store::mark_no_show(&tx, id, Utc::now()).await?.is_none() {
-        if current.status == "booked" {
+        if current.status == AppointmentStatus::Booked {
             return Err(ApiError::conflict(
                 "appointment_not_started",
                 "an appointment can be marked a no-show only once it has started",
             ));
         }
-        return Err(not_booked(&current.status, "marked a no-show"));
+        return Err(not_booked(current.status, "marked a no-show"));
     }
     let updated = store::find_detail(&tx, id)
         .await?
@@ -218,7 +189,7 @@ pub async fn no_show(
     Ok(Json(updated.try_into()?))
 }
 
-fn not_booked(status: &str, done: &str) -> ApiError {
+fn not_booked(status: AppointmentStatus, done: &str) -> ApiError {
     ApiError::conflict(
         "invalid_transition",
         format!("an appointment that is {status} cannot be {done}"),

@@ -1,18 +1,20 @@
 //! `/api/campaigns`: outbound campaigns and their lifecycle.
 //!
-//! Owns validating drafts and the lifecycle an operator drives: `launch`
-//! (draft → scheduled), `pause` (scheduled or running → paused), `resume`
-//! (paused → running, or scheduled when it never started), `cancel` (any
-//! status that is not final → cancelled). Anything else is 409. The change is a
-//! compare-and-set on the status read, so a concurrent change is 409 too. Must not
-//! pick recipients or send: the dispatcher does that from the status.
+//! Owns validating drafts (the template is parsed here, so a placeholder the
+//! sender could not fill is a 422 now, not a failure per recipient later) and
+//! the operator's half of the lifecycle: `launch`, `pause`, `resume`, `cancel`,
+//! each moved through the domain's one table (`CampaignStatus::next`); what the
+//! table refuses is 409. The change is a compare-and-set on the status read, so
+//! a concurrent change is 409 too. Must not pick recipients or send: the
+//! dispatcher does that from the status.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
-use smsbot_store::campaigns::{self as store, CampaignStatus};
+use smsbot_domain::campaign::{CampaignKind, CampaignStatus, Event, Template};
+use smsbot_store::campaigns as store;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AdminState;
@@ -22,69 +24,6 @@ use crate::pagination::{self, Page, PageParams};
 use crate::validate;
 
 const MAX_NAME_CHARS: usize = 200;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = CampaignStatus)]
-pub enum Status {
-    Draft,
-    Scheduled,
-    Running,
-    Paused,
-    Completed,
-    Cancelled,
-}
-
-impl From<CampaignStatus> for Status {
-    fn from(status: CampaignStatus) -> Self {
-        match status {
-            CampaignStatus::Draft => Self::Draft,
-            CampaignStatus::Scheduled => Self::Scheduled,
-            CampaignStatus::Running => Self::Running,
-            CampaignStatus::Paused => Self::Paused,
-            CampaignStatus::Completed => Self::Completed,
-            CampaignStatus::Cancelled => Self::Cancelled,
-        }
-    }
-}
-
-impl From<Status> for CampaignStatus {
-    fn from(status: Status) -> Self {
-        match status {
-            Status::Draft => Self::Draft,
-            Status::Scheduled => Self::Scheduled,
-            Status::Running => Self::Running,
-            Status::Paused => Self::Paused,
-            Status::Completed => Self::Completed,
-            Status::Cancelled => Self::Cancelled,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = CampaignKind)]
-pub enum Kind {
-    Broadcast,
-    Reminder,
-}
-
-impl Kind {
-    fn as_str(&self) -> &'static str {
-        match self {
-            Self::Broadcast => "broadcast",
-            Self::Reminder => "reminder",
-        }
-    }
-
-    fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "broadcast" => Some(Self::Broadcast),
-            "reminder" => Some(Self::Reminder),
-            _ => None,
-        }
-    }
-}
 
 /// Who receives the campaign (always only contacts who opted in).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -114,7 +53,7 @@ pub struct Counters {
 pub struct Campaign {
     pub id: i64,
     pub name: String,
-    pub kind: Kind,
+    pub kind: CampaignKind,
     pub template: String,
     pub audience: Audience,
     /// When sending begins; set to the launch time when launched without one.
@@ -126,7 +65,7 @@ pub struct Campaign {
     #[schema(example = "08:00")]
     pub quiet_end: String,
     pub rate_per_second: i32,
-    pub status: Status,
+    pub status: CampaignStatus,
     /// When the dispatcher first picked recipients; `null` until it started.
     pub started_at: Option<DateTime<Utc>>,
     pub counters: Counters,
@@ -143,18 +82,17 @@ impl TryFrom<store::Campaign> for Campaign {
         };
         let audience =
             serde_json::from_value(c.audience.clone()).map_err(|_| corrupt("audience"))?;
-        let kind = Kind::parse(&c.kind).ok_or_else(|| corrupt("kind"))?;
         Ok(Self {
             id: c.id,
             name: c.name,
-            kind,
+            kind: c.kind,
             template: c.template,
             audience,
             starts_at: c.starts_at,
             quiet_start: c.quiet_start.format("%H:%M").to_string(),
             quiet_end: c.quiet_end.format("%H:%M").to_string(),
             rate_per_second: c.rate_per_second,
-            status: c.status.into(),
+            status: c.status,
             started_at: c.recipients_materialised_at,
             counters: Counters {
                 targeted: c.targeted,
@@ -176,7 +114,7 @@ pub struct NewCampaign {
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Default `broadcast`.
-    pub kind: Option<Kind>,
+    pub kind: Option<CampaignKind>,
     /// The message text, 1 to 1600 characters.
     #[schema(min_length = 1, max_length = 1600)]
     pub template: String,
@@ -201,7 +139,7 @@ pub struct NewCampaign {
 pub struct CampaignChanges {
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
-    pub kind: Option<Kind>,
+    pub kind: Option<CampaignKind>,
     #[schema(min_length = 1, max_length = 1600)]
     pub template: Option<String>,
     pub audience: Option<Audience>,
@@ -221,7 +159,7 @@ pub struct CampaignChanges {
 #[into_params(parameter_in = Query)]
 pub struct CampaignFilters {
     /// Only campaigns in this status.
-    pub status: Option<Status>,
+    pub status: Option<CampaignStatus>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -247,7 +185,7 @@ pub async fn list(
     let request = page.resolve::<i64>()?;
     let rows = store::list(
         &state.db().await?,
-        filters.status.map(Into::into),
+        filters.status,
         request.after,
         request.fetch(),
     )
@@ -276,7 +214,8 @@ pub async fn create(
     ApiJson(body): ApiJson<NewCampaign>,
 ) -> Result<(StatusCode, Json<Campaign>), ApiError> {
     let name = validate::line("name", &body.name, MAX_NAME_CHARS)?;
-    let template = template(&body.template)?;
+    let kind = body.kind.unwrap_or(CampaignKind::Broadcast);
+    let template = template(&body.template, kind)?;
     let audience = audience(body.audience.unwrap_or(Audience::AllOptedIn))?;
     let starts_at = body
         .starts_at
@@ -293,7 +232,7 @@ pub async fn create(
         &state.db().await?,
         &store::NewCampaign {
             name: &name,
-            kind: body.kind.unwrap_or(Kind::Broadcast).as_str(),
+            kind,
             template: &template,
             audience: &audience,
             starts_at,
@@ -327,9 +266,6 @@ pub async fn get(
     Ok(Json(campaign.try_into()?))
 }
 
-/// Statuses in which a campaign may still be edited: it has not started.
-const EDITABLE: [CampaignStatus; 2] = [CampaignStatus::Draft, CampaignStatus::Scheduled];
-
 /// Edit a campaign that has not started.
 #[utoipa::path(
     patch,
@@ -353,7 +289,6 @@ pub async fn update(
         .as_deref()
         .map(|n| validate::line("name", n, MAX_NAME_CHARS))
         .transpose()?;
-    let template = body.template.as_deref().map(template).transpose()?;
     let audience = body.audience.map(audience).transpose()?;
     let starts_at = match body.starts_at {
         Some(Some(at)) => Some(Some(validate::instant("starts_at", at)?)),
@@ -375,13 +310,24 @@ pub async fn update(
     let current = store::get(&db, id)
         .await?
         .ok_or(ApiError::NotFound("campaign"))?;
+    // The template is checked against the kind it will be sent as, whichever of
+    // the two this change touches.
+    let kind = body.kind.unwrap_or(current.kind);
+    let template = match (&body.template, body.kind) {
+        (Some(text), _) => Some(template(text, kind)?),
+        (None, Some(_)) => {
+            template(&current.template, kind)?;
+            None
+        }
+        (None, None) => None,
+    };
     quiet_window(
         quiet_start.unwrap_or(current.quiet_start),
         quiet_end.unwrap_or(current.quiet_end),
     )?;
     let changes = store::CampaignChanges {
         name: name.as_deref(),
-        kind: body.kind.map(|k| k.as_str()),
+        kind: body.kind,
         template: template.as_deref(),
         audience: audience.as_ref(),
         starts_at,
@@ -389,7 +335,7 @@ pub async fn update(
         quiet_end,
         rate_per_second: rate,
     };
-    match store::update(&db, id, &EDITABLE, &changes).await? {
+    match store::update(&db, id, &CampaignStatus::EDITABLE, &changes).await? {
         Some(updated) => Ok(Json(updated.try_into()?)),
         None => Err(not_editable_or_gone(&db, id).await),
     }
@@ -401,7 +347,7 @@ async fn not_editable_or_gone(db: &deadpool_postgres::Object, id: i64) -> ApiErr
             "campaign_not_editable",
             format!(
                 "a {} campaign can no longer be edited",
-                campaign.status.as_str()
+                campaign.status
             ),
         ),
         Ok(None) => ApiError::NotFound("campaign"),
@@ -409,62 +355,23 @@ async fn not_editable_or_gone(db: &deadpool_postgres::Object, id: i64) -> ApiErr
     }
 }
 
-/// An operator's lifecycle command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Launch,
-    Pause,
-    Resume,
-    Cancel,
-}
-
-impl Action {
-    fn verb(&self) -> &'static str {
-        match self {
-            Self::Launch => "launch",
-            Self::Pause => "pause",
-            Self::Resume => "resume",
-            Self::Cancel => "cancel",
-        }
-    }
-}
-
-/// The status `action` moves a campaign to from `status`, or `None` when the
-/// action is not allowed there. `started` tells whether the dispatcher already
-/// picked recipients (a paused campaign then resumes running, not scheduled).
-pub fn next_status(
-    status: CampaignStatus,
-    started: bool,
-    action: Action,
-) -> Option<CampaignStatus> {
-    use CampaignStatus::*;
-    match (action, status) {
-        (Action::Launch, Draft) => Some(Scheduled),
-        (Action::Pause, Scheduled | Running) => Some(Paused),
-        (Action::Resume, Paused) if started => Some(Running),
-        (Action::Resume, Paused) => Some(Scheduled),
-        (Action::Cancel, Draft | Scheduled | Running | Paused) => Some(Cancelled),
-        _ => None,
-    }
-}
-
 async fn transition(
     state: &AdminState,
     id: i64,
-    action: Action,
+    event: Event,
 ) -> Result<Json<Campaign>, ApiError> {
     let db = state.db().await?;
     let current = store::get(&db, id)
         .await?
         .ok_or(ApiError::NotFound("campaign"))?;
     let started = current.recipients_materialised_at.is_some();
-    let Some(next) = next_status(current.status, started, action) else {
+    let Some(next) = current.status.next(started, event) else {
         return Err(ApiError::conflict(
             "invalid_transition",
             format!(
                 "cannot {} a campaign that is {}",
-                action.verb(),
-                current.status.as_str()
+                event.verb(),
+                current.status
             ),
         ));
     };
@@ -493,7 +400,7 @@ pub async fn launch(
     State(state): State<AdminState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Campaign>, ApiError> {
-    transition(&state, id, Action::Launch).await
+    transition(&state, id, Event::Launch).await
 }
 
 /// Pause a scheduled or running campaign.
@@ -512,7 +419,7 @@ pub async fn pause(
     State(state): State<AdminState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Campaign>, ApiError> {
-    transition(&state, id, Action::Pause).await
+    transition(&state, id, Event::Pause).await
 }
 
 /// Resume a paused campaign: running again, or scheduled if it never started.
@@ -531,7 +438,7 @@ pub async fn resume(
     State(state): State<AdminState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Campaign>, ApiError> {
-    transition(&state, id, Action::Resume).await
+    transition(&state, id, Event::Resume).await
 }
 
 /// Cancel a campaign that has not finished. Final: it cannot be resumed.
@@ -550,11 +457,14 @@ pub async fn cancel(
     State(state): State<AdminState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Campaign>, ApiError> {
-    transition(&state, id, Action::Cancel).await
+    transition(&state, id, Event::Cancel).await
 }
 
-fn template(text: &str) -> Result<String, ApiError> {
-    validate::message_text("template", text, smsbot_domain::sms_body::MAX_CHARS)
+/// The template's text, once it is known to render for every recipient of `kind`.
+fn template(text: &str, kind: CampaignKind) -> Result<String, ApiError> {
+    let text = validate::message_text("template", text, smsbot_domain::sms_body::MAX_CHARS)?;
+    Template::for_kind(&text, kind).map_err(|e| ApiError::invalid("template", e.to_string()))?;
+    Ok(text)
 }
 
 fn audience(audience: Audience) -> Result<serde_json::Value, ApiError> {
@@ -603,26 +513,6 @@ fn rate(value: i32) -> Result<i32, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use CampaignStatus::*;
-
-    #[test]
-    fn final_statuses_accept_no_action() {
-        for action in [
-            Action::Launch,
-            Action::Pause,
-            Action::Resume,
-            Action::Cancel,
-        ] {
-            assert_eq!(next_status(Completed, true, action), None);
-            assert_eq!(next_status(Cancelled, true, action), None);
-        }
-    }
-
-    #[test]
-    fn a_paused_campaign_resumes_where_it_was() {
-        assert_eq!(next_status(Paused, true, Action::Resume), Some(Running));
-        assert_eq!(next_status(Paused, false, Action::Resume), Some(Scheduled));
-    }
 
     #[test]
     fn quiet_times_must_be_written_hh_mm() {

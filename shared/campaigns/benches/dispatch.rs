@@ -90,7 +90,7 @@ async fn launch(db: &TestDatabase, rate: i32) -> i64 {
         &client,
         &NewCampaign {
             name: "bench",
-            kind: "broadcast",
+            kind: smsbot_domain::CampaignKind::Broadcast,
             template: "Hi {first_name}, spring offer from {business_name}!",
             audience: &audience,
             starts_at: Some(now()),

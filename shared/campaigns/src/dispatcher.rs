@@ -17,7 +17,7 @@ use smsbot_store::campaign_recipients::{self, DispatchOutcome};
 use smsbot_store::campaigns::{self, Campaign, CampaignStatus};
 use smsbot_store::{Pool, StoreError};
 
-use crate::lifecycle::{self, Event};
+use smsbot_domain::campaign::Event;
 use crate::outbound::{OutboundMessage, OutboundQueue, Paced};
 use crate::plan::{self, Decision, Zones};
 use crate::quiet::QuietHours;
@@ -139,7 +139,7 @@ impl Dispatcher {
                 }
             };
             let picked = campaign_recipients::materialise(tx, campaign.id, &filter, now).await?;
-            let Some(next) = lifecycle::next_status(campaign.status, true, Event::Start) else {
+            let Some(next) = campaign.status.next(true, Event::Start) else {
                 return Ok(report);
             };
             if campaigns::set_status(tx, campaign.id, campaign.status, next)
@@ -152,7 +152,7 @@ impl Dispatcher {
             report.started = 1;
             tracing::info!(campaign_id = campaign.id, targeted = ?picked, "campaign started");
         }
-        if !lifecycle::sends(campaign.status) {
+        if !campaign.status.sends() {
             return Ok(report);
         }
         let quiet = QuietHours::new(campaign.quiet_start, campaign.quiet_end);

@@ -1,8 +1,8 @@
 //! Outbound messaging that respects consent and quiet hours: campaigns and
 //! appointment reminders.
 //!
-//! Owns the pure rules (quiet hours in the contact's timezone, templates, the
-//! campaign lifecycle, the dispatch plan) and the three scheduled or queued use
+//! Owns the pure rules of sending (quiet hours in the contact's timezone, the
+//! dispatch plan; the campaign lifecycle and templates are domain rules) and the three scheduled or queued use
 //! cases built on them: the dispatcher (EventBridge → SQS), the outbound sender
 //! (SQS → Twilio) and housekeeping (reminders, stale conversations, past
 //! appointments). SQL stays in smsbot-store and SMS leave through the
@@ -11,14 +11,12 @@
 pub mod audience;
 pub mod dispatcher;
 pub mod housekeeping;
-pub mod lifecycle;
 pub mod outbound;
 pub mod plan;
 pub mod quiet;
 pub mod reminders;
 pub mod sender;
 pub mod settings;
-pub mod template;
 pub mod wiring;
 
 pub use dispatcher::{Dispatcher, DispatcherConfig, TickReport};
@@ -28,4 +26,3 @@ pub use quiet::QuietHours;
 pub use reminders::{ReminderConfig, Reminders};
 pub use sender::{OutboundSender, SendOutcome, SenderConfig};
 pub use settings::EngineSettings;
-pub use template::{TemplateError, validate_template};

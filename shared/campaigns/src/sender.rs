@@ -28,7 +28,7 @@ use smsbot_store::{Pool, StoreError, appointments, contacts};
 use crate::audience;
 use crate::outbound::OutboundMessage;
 use crate::quiet::QuietHours;
-use crate::template::{RenderContext, Template};
+use smsbot_domain::campaign::{RenderContext, Template};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {

@@ -2,8 +2,14 @@
 //!
 //! Owns the newtypes every outside string is parsed into (phone numbers, Twilio SIDs,
 //! IANA timezones, SMS bodies) and the small rules that belong to them (masking,
-//! segment counting). Must not do I/O: no database, network, clock or logging here.
+//! segment counting), the stored vocabularies (statuses, kinds) and the rules
+//! that belong to them (the campaign lifecycle, templates). Must not do I/O: no
+//! database, network, clock or logging here.
 
+pub mod text_enum;
+
+pub mod appointment;
+pub mod campaign;
 pub mod consent;
 pub mod inbound;
 pub mod phone;
@@ -11,6 +17,8 @@ pub mod sid;
 pub mod sms_body;
 pub mod timezone;
 
+pub use appointment::AppointmentStatus;
+pub use campaign::{CampaignKind, CampaignStatus, Template, TemplateError};
 pub use consent::{ConsentSource, ConsentState, UnknownConsent};
 pub use inbound::{InboundSms, InboundSmsError};
 pub use phone::{MaskedPhone, PhoneError, PhoneNumber, Region};

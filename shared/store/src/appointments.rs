@@ -12,6 +12,8 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
 use crate::StoreError;
+use smsbot_domain::AppointmentStatus;
+
 use crate::availability::SlotId;
 use crate::contacts::ContactId;
 
@@ -22,7 +24,8 @@ pub struct Appointment {
     pub id: AppointmentId,
     pub contact_id: ContactId,
     pub slot_id: SlotId,
-    pub status: String,
+    /// Always valid: the column's CHECK holds the same vocabulary.
+    pub status: AppointmentStatus,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
 }
@@ -300,7 +303,8 @@ pub struct AppointmentDetail {
     pub slot_id: SlotId,
     pub provider_id: i64,
     pub service_id: Option<i64>,
-    pub status: String,
+    /// Always valid: the column's CHECK holds the same vocabulary.
+    pub status: AppointmentStatus,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
@@ -334,17 +338,17 @@ fn detail_from_row(row: &Row) -> AppointmentDetail {
 /// Filters of an appointment listing; `None` means any. Times bound `starts_at`
 /// as `[from, to)`.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct AppointmentFilter<'a> {
+pub struct AppointmentFilter {
     pub contact_id: Option<ContactId>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
-    pub status: Option<&'a str>,
+    pub status: Option<AppointmentStatus>,
 }
 
 /// Appointments in start-time order (ties by id) after the `after` key.
 pub async fn list_filtered(
     db: &impl GenericClient,
-    filter: AppointmentFilter<'_>,
+    filter: AppointmentFilter,
     after: Option<(DateTime<Utc>, AppointmentId)>,
     limit: i64,
 ) -> Result<Vec<AppointmentDetail>, StoreError> {

@@ -14,49 +14,14 @@ use crate::StoreError;
 
 pub type CampaignId = i64;
 
-/// The lifecycle vocabulary stored in `campaigns.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CampaignStatus {
-    Draft,
-    Scheduled,
-    Running,
-    Paused,
-    Completed,
-    Cancelled,
-}
-
-impl CampaignStatus {
-    pub const ALL: [CampaignStatus; 6] = [
-        Self::Draft,
-        Self::Scheduled,
-        Self::Running,
-        Self::Paused,
-        Self::Completed,
-        Self::Cancelled,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Scheduled => "scheduled",
-            Self::Running => "running",
-            Self::Paused => "paused",
-            Self::Completed => "completed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw)
-    }
-}
+pub use smsbot_domain::{CampaignKind, CampaignStatus};
 
 /// One campaign row with its counters.
 #[derive(Debug, Clone)]
 pub struct Campaign {
     pub id: CampaignId,
     pub name: String,
-    pub kind: String,
+    pub kind: CampaignKind,
     pub template: String,
     pub audience: serde_json::Value,
     pub starts_at: Option<DateTime<Utc>>,
@@ -81,22 +46,23 @@ const COLUMNS: &str = "id, name, kind, template, audience, starts_at, quiet_star
     skipped_consent, deferred_quiet, created_at, updated_at";
 
 fn from_row(row: &Row) -> Result<Campaign, StoreError> {
-    let raw_status: String = row.get("status");
-    let status = CampaignStatus::parse(&raw_status).ok_or_else(|| StoreError::Corrupt {
-        what: "campaign status",
-        detail: raw_status.clone(),
-    })?;
+    let vocabulary = |what: &'static str| {
+        move |e: tokio_postgres::Error| StoreError::Corrupt {
+            what,
+            detail: e.to_string(),
+        }
+    };
     Ok(Campaign {
         id: row.get("id"),
         name: row.get("name"),
-        kind: row.get("kind"),
+        kind: row.try_get("kind").map_err(vocabulary("campaign kind"))?,
         template: row.get("template"),
         audience: row.get("audience"),
         starts_at: row.get("starts_at"),
         quiet_start: row.get("quiet_start"),
         quiet_end: row.get("quiet_end"),
         rate_per_second: row.get("rate_per_second"),
-        status,
+        status: row.try_get("status").map_err(vocabulary("campaign status"))?,
         recipients_materialised_at: row.get("recipients_materialised_at"),
         targeted: row.get("targeted"),
         sent: row.get("sent"),
@@ -113,7 +79,7 @@ fn from_row(row: &Row) -> Result<Campaign, StoreError> {
 #[derive(Debug, Clone)]
 pub struct NewCampaign<'a> {
     pub name: &'a str,
-    pub kind: &'a str,
+    pub kind: CampaignKind,
     pub template: &'a str,
     pub audience: &'a serde_json::Value,
     pub starts_at: Option<DateTime<Utc>>,
@@ -179,7 +145,7 @@ pub async fn list(
                   ORDER BY id
                   LIMIT $3"
             ),
-            &[&status.map(|s| s.as_str()), &after, &limit],
+            &[&status, &after, &limit],
         )
         .await
         .map_err(|e| StoreError::query("listing campaigns", e))?;
@@ -191,7 +157,7 @@ pub async fn list(
 #[derive(Debug, Clone, Default)]
 pub struct CampaignChanges<'a> {
     pub name: Option<&'a str>,
-    pub kind: Option<&'a str>,
+    pub kind: Option<CampaignKind>,
     pub template: Option<&'a str>,
     pub audience: Option<&'a serde_json::Value>,
     pub starts_at: Option<Option<DateTime<Utc>>>,
@@ -209,7 +175,6 @@ pub async fn update(
     editable: &[CampaignStatus],
     changes: &CampaignChanges<'_>,
 ) -> Result<Option<Campaign>, StoreError> {
-    let editable: Vec<&str> = editable.iter().map(|s| s.as_str()).collect();
     let (set_start, starts_at) = match changes.starts_at {
         Some(value) => (true, value),
         None => (false, None),
@@ -263,13 +228,13 @@ pub async fn set_status(
         &format!(
             "UPDATE campaigns
                 SET status = $3,
-                    starts_at = CASE WHEN $3 = 'scheduled' THEN COALESCE(starts_at, now())
+                    starts_at = CASE WHEN $3::text = 'scheduled' THEN COALESCE(starts_at, now())
                                      ELSE starts_at END,
                     updated_at = now()
               WHERE id = $1 AND status = $2
               RETURNING {COLUMNS}"
         ),
-        &[&id, &expected.as_str(), &next.as_str()],
+        &[&id, &expected, &next],
     )
     .await
     .map_err(|e| StoreError::query("changing a campaign's status", e))?

@@ -193,14 +193,12 @@ impl Engine {
     }
 
     /// Moves a campaign as an operator would (through the lifecycle table).
-    pub async fn operator(&self, id: i64, event: smsbot_campaigns::lifecycle::Event) {
+    pub async fn operator(&self, id: i64, event: smsbot_domain::campaign::Event) {
         let current = self.campaign_row(id).await;
-        let next = smsbot_campaigns::lifecycle::next_status(
-            current.status,
-            current.recipients_materialised_at.is_some(),
-            event,
-        )
-        .expect("allowed transition");
+        let next = current
+            .status
+            .next(current.recipients_materialised_at.is_some(), event)
+            .expect("allowed transition");
         let client = self.db.pool.get().await.unwrap();
         campaigns::set_status(&client, id, current.status, next)
             .await
@@ -327,13 +325,13 @@ pub async fn launch(
     rate: i32,
     starts_at: DateTime<Utc>,
 ) -> i64 {
-    smsbot_campaigns::validate_template(template, "broadcast").unwrap();
+    smsbot_domain::Template::for_kind(template, smsbot_domain::CampaignKind::Broadcast).unwrap();
     let client = db.pool.get().await.unwrap();
     let created = campaigns::create(
         &client,
         &NewCampaign {
             name: "spring offer",
-            kind: "broadcast",
+            kind: smsbot_domain::CampaignKind::Broadcast,
             template,
             audience: &audience,
             starts_at: Some(starts_at),

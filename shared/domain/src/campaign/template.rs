@@ -3,11 +3,14 @@
 //! `}}` write a literal brace.
 //!
 //! Owns parsing (an unknown placeholder or a stray brace is refused when the
-//! campaign is created: [`validate_template`] is what the admin API calls) and
+//! campaign is created or changed: [`Template::for_kind`] is what the admin API
+//! calls, so a template that would fail at send time never gets stored) and
 //! rendering with the facts the caller passes in. Pure: no I/O, no clock.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+
+use super::CampaignKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
@@ -86,18 +89,19 @@ pub struct RenderContext<'a> {
 /// What `{first_name}` says when the contact's name is unknown.
 pub const UNKNOWN_FIRST_NAME: &str = "there";
 
-/// Checks a template for a campaign of `kind` (`broadcast` or `reminder`).
-pub fn validate_template(text: &str, kind: &str) -> Result<Template, TemplateError> {
-    let template = Template::parse(text)?;
-    if kind != "reminder"
-        && let Some(field) = template.fields().find(|f| f.needs_appointment())
-    {
-        return Err(TemplateError::NeedsAppointment(field.name().to_owned()));
-    }
-    Ok(template)
-}
-
 impl Template {
+    /// Parses a template for a campaign of `kind`: appointment fields only make
+    /// sense in reminder campaigns.
+    pub fn for_kind(text: &str, kind: CampaignKind) -> Result<Self, TemplateError> {
+        let template = Self::parse(text)?;
+        if kind != CampaignKind::Reminder
+            && let Some(field) = template.fields().find(|f| f.needs_appointment())
+        {
+            return Err(TemplateError::NeedsAppointment(field.name().to_owned()));
+        }
+        Ok(template)
+    }
+
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
         if text.trim().is_empty() {
             return Err(TemplateError::Empty);
@@ -209,10 +213,7 @@ mod tests {
 
     #[test]
     fn a_reminder_template_shows_the_appointment_in_the_given_zone() {
-        let t = validate_template(
-            "See you {appointment_date} at {appointment_time}",
-            "reminder",
-        )
+        let t = Template::for_kind("See you {appointment_date} at {appointment_time}", CampaignKind::Reminder)
         .unwrap();
         let at = "2026-03-05T20:00:00Z".parse().unwrap();
         assert_eq!(
@@ -228,19 +229,19 @@ mod tests {
     #[test]
     fn unknown_placeholders_and_stray_braces_are_refused() {
         assert_eq!(
-            validate_template("Hi {name}", "broadcast"),
+            Template::for_kind("Hi {name}", CampaignKind::Broadcast),
             Err(TemplateError::UnknownPlaceholder("name".to_owned()))
         );
         assert_eq!(
-            validate_template("Hi {first_name", "broadcast"),
+            Template::for_kind("Hi {first_name", CampaignKind::Broadcast),
             Err(TemplateError::Unclosed(3))
         );
         assert_eq!(
-            validate_template("50% off }", "broadcast"),
+            Template::for_kind("50% off }", CampaignKind::Broadcast),
             Err(TemplateError::StrayClose(8))
         );
         assert_eq!(
-            validate_template("  ", "broadcast"),
+            Template::for_kind("  ", CampaignKind::Broadcast),
             Err(TemplateError::Empty)
         );
     }
@@ -248,7 +249,7 @@ mod tests {
     #[test]
     fn appointment_fields_belong_to_reminder_campaigns_only() {
         assert_eq!(
-            validate_template("At {appointment_time}", "broadcast"),
+            Template::for_kind("At {appointment_time}", CampaignKind::Broadcast),
             Err(TemplateError::NeedsAppointment(
                 "appointment_time".to_owned()
             ))
