@@ -7,26 +7,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use smsbot_aws::SqsQueue;
-use smsbot_campaigns::{EngineSettings, wiring};
-use smsbot_conversation::SmsSender;
+use smsbot_bootstrap::App;
+use smsbot_outbox::Outbox;
 
-pub fn spawn(
-    settings: &smsbot_config::Settings,
-    sdk: &aws_config::SdkConfig,
-    sms: Arc<dyn SmsSender>,
-) -> anyhow::Result<()> {
-    let engine = EngineSettings::from_env()?;
-    let queue = SqsQueue::new(
-        aws_sdk_sqs::Client::new(sdk),
-        settings
-            .outbound_queue_url
-            .clone()
-            .ok_or_else(|| anyhow::anyhow!("OUTBOUND_QUEUE_URL is not set"))?,
-    );
-    let dispatcher = wiring::dispatcher(settings, &engine, Arc::new(queue.clone()))?;
-    let sender = wiring::sender(settings, &engine, sms.clone())?;
-    let housekeeping = wiring::housekeeping(settings, &engine, sms)?;
+/// Starts the dispatcher, the outbound sender and housekeeping on their local
+/// schedules, built by the same `App` as everything else in the process.
+pub fn spawn(app: &App, outbox: Outbox) -> anyhow::Result<()> {
+    let queue = app.outbound_queue()?;
+    let dispatcher = app.dispatcher(Arc::new(queue.clone()))?;
+    let sender = app.outbound_sender(outbox.clone())?;
+    let housekeeping = app.housekeeping(outbox)?;
 
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));

@@ -3,8 +3,10 @@
 //! Mounts the same webhook and admin routers as the Lambdas and drains the inbound FIFO queue
 //! (in the local AWS emulator) with the same batch handler as the conversation
 //! worker Lambda; the campaign dispatcher, outbound sender and housekeeping run on
-//! their schedules in the same process. With no Twilio credentials replies go to the console and to an
-//! outbox the chat simulator reads; with no OpenRouter key understanding is offline.
+//! their schedules in the same process. Everything is built by one `App`, so
+//! the process has one database pool. With no Twilio credentials replies go to
+//! the console and to an outbox the chat simulator reads; with no OpenRouter key
+//! understanding is offline.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,8 +18,9 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use clap::Args;
 use smsbot_aws::SqsQueue;
-use smsbot_conversation::wiring::{self, Outbox};
-use smsbot_conversation::{ConsoleSender, Conversation, handle_batch};
+use smsbot_bootstrap::{App, SmsChannel};
+use smsbot_conversation::{Conversation, handle_batch};
+use smsbot_outbox::ConsoleSender;
 
 use super::campaigns;
 
@@ -43,26 +46,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let vars = with_local_defaults(&sdk, args.port).await?;
     let settings = smsbot_aws::load_settings_from(&sdk, vars).await?;
 
-    let pool = smsbot_store::connect(settings.require_database_url()?, 2)?;
-    smsbot_store::migrate::run(&pool)
+    let app = App::new(settings, sdk);
+    smsbot_store::migrate::run(&app.pool()?)
         .await
         .context("migrating")?;
 
-    let outbox = wiring::outbox(&settings, true)?;
-    let conversation = wiring::conversation(&settings, outbox.sender())?;
-    let queue = SqsQueue::new(
-        aws_sdk_sqs::Client::new(&sdk),
-        settings.require_inbound_queue_url()?,
-    );
-    let webhook = smsbot_webhook::WebhookState::from_settings(&settings, &sdk)?;
-
-    let admin = smsbot_admin::AdminState::from_settings(&settings, &sdk)?;
-    let mut app = smsbot_webhook::router(webhook).merge(smsbot_admin::router(admin));
-    if let Outbox::Console(console) = &outbox {
-        app = app.merge(outbox_router(console.clone()));
+    let channel = app.sms_channel(true)?;
+    let outbox = app.outbox(&channel)?;
+    let conversation = app.conversation(outbox.clone())?;
+    let mut router = smsbot_webhook::router(app.webhook()?).merge(smsbot_admin::router(app.admin()?));
+    if let SmsChannel::Console(console) = &channel {
+        router = router.merge(outbox_router(console.clone()));
     }
-    tokio::spawn(drain(queue, conversation));
-    campaigns::spawn(&settings, &sdk, outbox.sender())?;
+    tokio::spawn(drain(app.inbound_queue()?, conversation));
+    campaigns::spawn(&app, outbox)?;
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
@@ -70,18 +67,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!(
         "smsbot is listening on http://127.0.0.1:{} (replies: {}, understanding: {})",
         args.port,
-        match outbox {
-            Outbox::Twilio(_) => "Twilio",
-            Outbox::Console(_) => "console",
+        match channel {
+            SmsChannel::Twilio(_) => "Twilio",
+            SmsChannel::Console(_) => "console",
         },
-        if settings.openrouter_api_key.is_some() {
+        if app.settings().openrouter_api_key.is_some() {
             "offline + OpenRouter"
         } else {
             "offline"
         },
     );
     println!("text it from another terminal: scripts/chat --from +15555550123");
-    axum::serve(listener, app)
+    axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -2,19 +2,17 @@
 //! every 15 minutes): appointment reminders, stale conversation states, past
 //! appointments.
 //!
-//! Wiring only: telemetry, settings (secrets fetched once per container), then one
+//! Wiring only: telemetry, the app (secrets fetched once per container), then one
 //! housekeeping run per event at the current time.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use smsbot_campaigns::{EngineSettings, wiring};
+use smsbot_bootstrap::App;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     smsbot_config::telemetry::init();
-    let sdk = smsbot_aws::sdk_config().await;
-    let settings = smsbot_aws::load_settings(&sdk).await?;
-    let engine = EngineSettings::from_env()?;
-    let housekeeping = wiring::housekeeping(&settings, &engine, wiring::twilio(&settings)?)?;
+    let app = App::load().await?;
+    let housekeeping = app.housekeeping(app.outbox(&app.sms_channel(false)?)?)?;
     let housekeeping = &housekeeping;
     lambda_runtime::run(service_fn(
         move |_event: LambdaEvent<serde_json::Value>| async move {

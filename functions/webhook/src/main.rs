@@ -1,13 +1,13 @@
 //! Lambda entry point for the Twilio webhooks (API Gateway HTTP API).
 //!
-//! Wiring only: telemetry, settings (secrets fetched once per container), clients,
-//! then the shared router from `smsbot-webhook`. No logic lives here.
+//! Wiring only: telemetry, the app (settings with the app secret overlaid, fetched
+//! once per container), then the shared router from `smsbot-webhook`.
+
+use smsbot_bootstrap::App;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     smsbot_config::telemetry::init();
-    let sdk = smsbot_aws::sdk_config().await;
-    let settings = smsbot_aws::load_settings(&sdk).await?;
-    let state = smsbot_webhook::WebhookState::from_settings(&settings, &sdk)?;
-    lambda_http::run(smsbot_webhook::router(state)).await
+    let app = App::load().await?;
+    lambda_http::run(smsbot_webhook::router(app.webhook()?)).await
 }

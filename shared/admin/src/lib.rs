@@ -56,36 +56,20 @@ pub fn router(state: AdminState) -> Router {
     openapi::router(state.clone()).with_state(state)
 }
 
-/// Why the admin API could not start: reported once at cold start, by name.
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error(transparent)]
-    Config(#[from] smsbot_config::ConfigError),
-    #[error(transparent)]
-    Store(#[from] smsbot_store::StoreError),
-}
-
 impl AdminState {
-    /// Wires the production adapters from the settings (the admin key comes from
-    /// the environment or the app secret, see `smsbot_aws::load_settings`).
-    pub fn from_settings(
-        settings: &smsbot_config::Settings,
-        sdk: &aws_config::SdkConfig,
-    ) -> Result<Self, StartupError> {
-        let api_key = settings
-            .admin_api_key
-            .clone()
-            .ok_or(smsbot_config::ConfigError::Missing("ADMIN_API_KEY"))?;
-        let pool = smsbot_store::connect(
-            settings.require_database_url()?,
-            settings.database_pool_size,
-        )?;
-        Ok(Self {
+    pub fn new(
+        pool: Pool,
+        api_key: Arc<SecretString>,
+        default_region: Region,
+        dynamodb: aws_sdk_dynamodb::Client,
+        idempotency_table: String,
+    ) -> Self {
+        Self {
             pool,
-            api_key: Arc::new(api_key),
-            default_region: settings.default_region,
-            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
-            idempotency_table: settings.require_idempotency_table()?.to_owned(),
-        })
+            api_key,
+            default_region,
+            dynamodb,
+            idempotency_table,
+        }
     }
 }

@@ -5,11 +5,13 @@
 //! The endpoint comes from the SDK's standard configuration (`AWS_ENDPOINT_URL`),
 //! so nothing here knows whether it talks to AWS or to a local emulator.
 
+pub mod batch;
 pub mod idempotency;
 pub mod provision;
 pub mod queue;
 pub mod secrets;
 
+pub use batch::batch_response;
 pub use idempotency::{Claim, IdempotencyError, IdempotencyStore};
 pub use queue::{FifoMessage, QueueError, SqsQueue};
 pub use secrets::{SecretsError, load_settings, load_settings_from};

@@ -17,7 +17,7 @@ use smsbot_campaigns::outbound::DiscardingQueue;
 use smsbot_campaigns::plan::{self, Zones};
 use smsbot_campaigns::sender::{OutboundSender, SenderConfig};
 use smsbot_campaigns::{OutboundMessage, QuietHours};
-use smsbot_conversation::ManualClock;
+use smsbot_outbox::{ManualClock, Outbox, TwilioSender};
 use smsbot_store::campaign_recipients::{self, AudienceFilter, DueRecipient, Reachability};
 use smsbot_store::campaigns::{self, CampaignStatus, NewCampaign};
 use smsbot_test_support::TestDatabase;
@@ -223,16 +223,17 @@ async fn sender_throughput() {
         reqwest::Client::new(),
     )
     .expect("client");
-    let sender = OutboundSender {
-        pool: db.pool.clone(),
-        sms: Arc::new(smsbot_conversation::sender::TwilioSender::new(
-            client,
-            smsbot_twilio::Sender::PhoneNumber("+14155550199".to_owned()),
-            None,
-        )),
-        clock: Arc::new(ManualClock::at(at)),
-        config: SenderConfig::new("Bench".to_owned(), chrono_tz::America::New_York),
-    };
+    let twilio_sender = TwilioSender::new(
+        client,
+        smsbot_twilio::Sender::PhoneNumber("+14155550199".to_owned()),
+        None,
+    );
+    let sender = OutboundSender::new(
+        db.pool.clone(),
+        Outbox::new(db.pool.clone(), Arc::new(twilio_sender)),
+        Arc::new(ManualClock::at(at)),
+        SenderConfig::new("Bench".to_owned(), chrono_tz::America::New_York),
+    );
     let queued: Vec<i64> = {
         let c = db.pool.get().await.expect("connection");
         c.query(

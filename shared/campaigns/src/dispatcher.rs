@@ -21,7 +21,8 @@ use smsbot_domain::campaign::Event;
 use crate::outbound::{OutboundMessage, OutboundQueue, Paced};
 use crate::plan::{self, Decision, Zones};
 use crate::quiet::QuietHours;
-use crate::{audience, settings::EngineSettings};
+use crate::audience;
+use smsbot_config::EngineSettings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {

@@ -5,8 +5,8 @@
 //! dispatch plan; the campaign lifecycle and templates are domain rules) and the three scheduled or queued use
 //! cases built on them: the dispatcher (EventBridge → SQS), the outbound sender
 //! (SQS → Twilio) and housekeeping (reminders, stale conversations, past
-//! appointments). SQL stays in smsbot-store and SMS leave through the
-//! conversation crate's `SmsSender`; this crate must not hold either.
+//! appointments). SQL stays in smsbot-store and SMS leave through the outbox;
+//! this crate must hold neither.
 
 pub mod audience;
 pub mod dispatcher;
@@ -16,8 +16,6 @@ pub mod plan;
 pub mod quiet;
 pub mod reminders;
 pub mod sender;
-pub mod settings;
-pub mod wiring;
 
 pub use dispatcher::{Dispatcher, DispatcherConfig, TickReport};
 pub use housekeeping::{Housekeeping, HousekeepingConfig};
@@ -25,4 +23,3 @@ pub use outbound::{OutboundMessage, OutboundQueue};
 pub use quiet::QuietHours;
 pub use reminders::{ReminderConfig, Reminders};
 pub use sender::{OutboundSender, SendOutcome, SenderConfig};
-pub use settings::EngineSettings;

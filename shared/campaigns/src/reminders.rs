@@ -4,21 +4,22 @@
 //! Owns when a reminder is due ([`send_at`], [`is_due`], pure) and sending it: in
 //! one transaction the reminder row is claimed (unique per appointment time, so
 //! overlapping runs send once), the message recorded and the conversation put in
-//! `ReminderSent`, so a bare C, R or X is understood; then the message is sent
-//! under a lease with consent checked in the same statement. A reminder whose
+//! `ReminderSent`, so a bare C, R or X is understood; then the outbox delivers
+//! it (consent checked in the same statement as the claim). A reminder whose
 //! send failed transiently is retried by the next run. Must not decide what C, R
 //! or X do: the conversation does.
 
-use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use smsbot_conversation::state::{Listed, State};
-use smsbot_conversation::{SendFailure, SmsSender, replies};
-use smsbot_domain::{ConsentSource, ConsentState, PhoneNumber, SmsBody};
-use smsbot_store::messages::{self, LinkedOutbound, MessageId};
+use smsbot_conversation::replies;
+use smsbot_domain::SmsBody;
+use smsbot_outbox::{Delivery, Outbox};
+use smsbot_store::messages::MessageId;
+use smsbot_store::outbound::{self, NewOutbound, Purpose};
 use smsbot_store::reminders::{self, ReminderCandidate};
-use smsbot_store::{Pool, StoreError, contacts, conversations};
+use smsbot_store::{Pool, StoreError, conversations};
 
 use crate::plan::Zones;
 use crate::quiet::QuietHours;
@@ -32,7 +33,6 @@ pub struct ReminderConfig {
     pub quiet: QuietHours,
     pub business_name: String,
     pub business_timezone: Tz,
-    pub lease_seconds: f64,
 }
 
 /// What one run did.
@@ -72,12 +72,20 @@ pub fn is_due(
 
 #[derive(Clone)]
 pub struct Reminders {
-    pub pool: Pool,
-    pub sms: Arc<dyn SmsSender>,
-    pub config: ReminderConfig,
+    pool: Pool,
+    outbox: Outbox,
+    config: ReminderConfig,
 }
 
 impl Reminders {
+    pub fn new(pool: Pool, outbox: Outbox, config: ReminderConfig) -> Self {
+        Self {
+            pool,
+            outbox,
+            config,
+        }
+    }
+
     /// Sends the reminders due at `now`, then retries unsent ones.
     pub async fn run(&self, now: DateTime<Utc>) -> Result<ReminderReport, StoreError> {
         let hours = self.config.hours_before;
@@ -133,15 +141,12 @@ impl Reminders {
             what: "reminder text",
             detail: e.to_string(),
         })?;
-        let message = messages::record_linked_outbound(
+        let message = outbound::record(
             &tx,
-            &LinkedOutbound {
+            &NewOutbound {
                 contact_id: candidate.contact_id,
-                body: body.as_str(),
-                segments: body.segments() as i32,
-                campaign_id: None,
-                appointment_id: Some(candidate.appointment_id),
-                correlation_id: None,
+                body: &body,
+                purpose: Purpose::Reminder(candidate.appointment_id),
             },
         )
         .await?;
@@ -178,56 +183,12 @@ impl Reminders {
         message: MessageId,
         report: &mut ReminderReport,
     ) -> Result<(), StoreError> {
-        let Some(claimed) =
-            messages::claim_send_if_opted_in(&self.pool, message, self.config.lease_seconds)
-                .await?
-        else {
-            return Ok(());
-        };
-        let Ok(to) = PhoneNumber::parse_e164(&claimed.to_e164) else {
-            messages::mark_send_failed(&self.pool, message, Some(21211)).await?;
-            report.refused += 1;
-            return Ok(());
-        };
-        match self.sms.send(&to, &claimed.body).await {
-            Ok(sent) => {
-                messages::attach_sid(
-                    &self.pool,
-                    message,
-                    sent.sid.as_str(),
-                    sent.status.as_str(),
-                    i16::from(sent.status.rank()),
-                )
-                .await?;
-                report.sent += 1;
-            }
-            Err(SendFailure::Transient(err)) => {
-                tracing::warn!(error = %err, "reminder not sent yet: Twilio unavailable");
-                messages::release_send(&self.pool, message).await?;
-                report.pending += 1;
-            }
-            Err(SendFailure::OptedOut) => {
-                messages::mark_send_failed(&self.pool, message, Some(21610)).await?;
-                let client = self
-                    .pool
-                    .get()
-                    .await
-                    .map_err(|e| pool_error("recording an opt-out", e))?;
-                let contact = contacts::find_or_create_by_phone(&client, &to).await?;
-                contacts::set_consent(
-                    &client,
-                    contact,
-                    ConsentState::OptedOut,
-                    ConsentSource::CarrierOptOut,
-                    Some("twilio error 21610"),
-                )
-                .await?;
-                report.refused += 1;
-            }
-            Err(SendFailure::Refused { code }) => {
-                messages::mark_send_failed(&self.pool, message, code).await?;
-                report.refused += 1;
-            }
+        let delivery = self.outbox.deliver(message).await.map_err(|e| e.0)?;
+        match delivery {
+            Delivery::Sent(_) => report.sent += 1,
+            Delivery::NotClaimed => {}
+            Delivery::Retry(_) => report.pending += 1,
+            Delivery::Refused(_) => report.refused += 1,
         }
         Ok(())
     }

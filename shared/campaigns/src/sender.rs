@@ -5,55 +5,46 @@
 //! act only if it is queued and its campaign running (a paused campaign's queued
 //! recipients go back to pending, so resume continues where it stopped); defer
 //! it if the record arrives in the contact's quiet hours; skip a contact who
-//! opted out; render and record the message once; claim the send
-//! under a lease with consent checked again in the same statement; send through
-//! the `SmsSender` port; record the outcome. Twilio's 21610 opts the contact out,
-//! an invalid number is marked on the recipient and the contact, 429 and 5xx put
-//! the recipient back to pending with a growing backoff (the dispatcher enqueues
-//! it again, so nobody is lost and sending slows down). Delivered and failed
-//! counts follow status callbacks through the database (migration V3).
+//! opted out; render and record the message once; hand it to the outbox, which
+//! claims it with consent and campaign state checked in the same statement,
+//! sends it and records a refusal on the recipient and the contact. A transient
+//! failure puts the recipient back to pending with a growing backoff (the
+//! dispatcher enqueues it again, so nobody is lost and sending slows down).
+//! Delivered and failed counts follow status callbacks through the database
+//! (migration V3).
 //! Must not decide who is in a campaign or when: the dispatcher does.
 
 use std::sync::Arc;
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use smsbot_conversation::{Clock, SendFailure, SmsSender};
-use smsbot_domain::{ConsentSource, ConsentState, PhoneNumber, SmsBody};
+use smsbot_domain::SmsBody;
+use smsbot_domain::campaign::{RenderContext, Template};
+use smsbot_outbox::{Clock, DeliverError, Delivery, Outbox, SendFailure};
 use smsbot_store::campaign_recipients::{self as recipients, Reachability, SendContext, Unsent};
-use smsbot_store::messages::{self, LinkedOutbound, MessageId};
-use smsbot_store::{Pool, StoreError, appointments, contacts};
+use smsbot_store::messages::MessageId;
+use smsbot_store::outbound::{self, NewOutbound, Purpose};
+use smsbot_store::{Pool, StoreError, appointments};
 
 use crate::audience;
 use crate::outbound::OutboundMessage;
 use crate::quiet::QuietHours;
-use smsbot_domain::campaign::{RenderContext, Template};
 
+/// Why a record is to be retried later (every variant is: the queue redelivers).
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
-    /// Retry the record later (the database is unavailable, or another worker
-    /// holds this send's lease).
-    #[error("transient: {0}")]
-    Transient(String),
-}
-
-impl From<StoreError> for SendError {
-    fn from(err: StoreError) -> Self {
-        Self::Transient(err.to_string())
-    }
-}
-
-impl From<deadpool_postgres::PoolError> for SendError {
-    fn from(err: deadpool_postgres::PoolError) -> Self {
-        Self::Transient(err.to_string())
-    }
-}
-
-impl From<deadpool_postgres::tokio_postgres::Error> for SendError {
-    fn from(err: deadpool_postgres::tokio_postgres::Error) -> Self {
-        Self::Transient(err.to_string())
-    }
+    #[error("the database is unavailable")]
+    Unavailable(#[from] deadpool_postgres::PoolError),
+    #[error("the sender's transaction failed")]
+    Transaction(#[from] deadpool_postgres::tokio_postgres::Error),
+    #[error("the sender's database work failed")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Deliver(#[from] DeliverError),
+    /// Another worker holds this message's send lease.
+    #[error("another worker is sending this message")]
+    Busy,
 }
 
 /// What happened to one record.
@@ -77,7 +68,6 @@ pub enum SendOutcome {
 pub struct SenderConfig {
     pub business_name: String,
     pub business_timezone: Tz,
-    pub lease_seconds: f64,
     /// Transient failures after which a recipient is given up as failed.
     pub max_attempts: i32,
     pub backoff_base: Duration,
@@ -89,7 +79,6 @@ impl SenderConfig {
         Self {
             business_name,
             business_timezone,
-            lease_seconds: 30.0,
             max_attempts: 8,
             backoff_base: Duration::seconds(30),
             backoff_max: Duration::minutes(15),
@@ -106,10 +95,10 @@ impl SenderConfig {
 
 #[derive(Clone)]
 pub struct OutboundSender {
-    pub pool: Pool,
-    pub sms: Arc<dyn SmsSender>,
-    pub clock: Arc<dyn Clock>,
-    pub config: SenderConfig,
+    pool: Pool,
+    outbox: Outbox,
+    clock: Arc<dyn Clock>,
+    config: SenderConfig,
 }
 
 /// The recipient is ready: this message may be claimed and sent.
@@ -118,9 +107,16 @@ enum Prepared {
     Done(SendOutcome),
 }
 
-const INVALID_NUMBER_CODES: [i32; 4] = [21211, 21612, 21614, 21635];
-
 impl OutboundSender {
+    pub fn new(pool: Pool, outbox: Outbox, clock: Arc<dyn Clock>, config: SenderConfig) -> Self {
+        Self {
+            pool,
+            outbox,
+            clock,
+            config,
+        }
+    }
+
     /// The SQS batch handler (standard queue, `ReportBatchItemFailures`).
     pub async fn handle_batch(&self, event: SqsEvent) -> SqsBatchResponse {
         let work = event.records.into_iter().map(|record| async move {
@@ -147,13 +143,7 @@ impl OutboundSender {
             }
         });
         let failed = futures::future::join_all(work).await;
-        let mut response = SqsBatchResponse::default();
-        for id in failed.into_iter().flatten() {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = id;
-            response.batch_item_failures.push(failure);
-        }
-        response
+        smsbot_aws::batch_response(failed.into_iter().flatten())
     }
 
     /// Sends one recipient's message unless it was sent already or must not be.
@@ -162,53 +152,20 @@ impl OutboundSender {
             Prepared::Ready(id) => id,
             Prepared::Done(outcome) => return Ok(outcome),
         };
-        let Some(claimed) =
-            messages::claim_campaign_send(&self.pool, message_id, self.config.lease_seconds)
-                .await?
-        else {
+        match self.outbox.deliver(message_id).await? {
+            Delivery::Sent(_) => Ok(SendOutcome::Sent),
             // Something changed since `prepare` (an opt-out, a pause), or another
             // worker holds the lease: look again.
-            return match self.prepare(message).await? {
+            Delivery::NotClaimed => match self.prepare(message).await? {
                 Prepared::Done(outcome) => Ok(outcome),
-                Prepared::Ready(_) => Err(SendError::Transient(
-                    "another worker is sending this message".to_owned(),
-                )),
-            };
-        };
-        let Ok(to) = PhoneNumber::parse_e164(&claimed.to_e164) else {
-            return self
-                .refused(message, message_id, Some(21211), Unsent::InvalidNumber)
-                .await;
-        };
-        match self.sms.send(&to, &claimed.body).await {
-            Ok(sent) => {
-                messages::attach_sid(
-                    &self.pool,
-                    message_id,
-                    sent.sid.as_str(),
-                    sent.status.as_str(),
-                    i16::from(sent.status.rank()),
-                )
-                .await?;
-                let client = self.pool.get().await?;
-                recipients::mark_sent(&client, message.campaign_id, message.contact_id).await?;
-                Ok(SendOutcome::Sent)
-            }
-            Err(SendFailure::Transient(err)) => {
-                tracing::warn!(error = %err, "Twilio unavailable or throttling");
-                self.retry_later(message, message_id).await
-            }
-            Err(SendFailure::OptedOut) => {
-                self.refused(message, message_id, Some(21610), Unsent::SkippedConsent)
-                    .await
-            }
-            Err(SendFailure::Refused { code }) => {
-                let outcome = match code {
-                    Some(c) if INVALID_NUMBER_CODES.contains(&c) => Unsent::InvalidNumber,
-                    _ => Unsent::Failed,
-                };
-                self.refused(message, message_id, code, outcome).await
-            }
+                Prepared::Ready(_) => Err(SendError::Busy),
+            },
+            Delivery::Retry(failure) => self.retry_later(message, message_id, &failure).await,
+            Delivery::Refused(failure) => Ok(match failure {
+                SendFailure::OptedOutAtCarrier => SendOutcome::SkippedConsent,
+                SendFailure::InvalidRecipient { .. } => SendOutcome::InvalidNumber,
+                other => SendOutcome::Failed(other.to_string()),
+            }),
         }
     }
 
@@ -231,7 +188,7 @@ impl OutboundSender {
             tx.commit().await?;
             return Ok(Prepared::Done(SendOutcome::AlreadyDone));
         }
-        if ctx.campaign_status != "running" {
+        if !ctx.campaign_status.sends() {
             recipients::back_to_pending(&tx, campaign_id, contact_id, now, false, None).await?;
             tx.commit().await?;
             return Ok(Prepared::Done(SendOutcome::Paused));
@@ -260,7 +217,7 @@ impl OutboundSender {
         if let Some((outcome, reason)) = unsent {
             recipients::finish_unsent(&tx, campaign_id, contact_id, outcome, reason).await?;
             if let Some(id) = ctx.message_id {
-                messages::abandon_unsent(&tx, id, None).await?;
+                outbound::abandon_unsent(&tx, id, None).await?;
             }
             tx.commit().await?;
             return Ok(Prepared::Done(match outcome {
@@ -282,15 +239,12 @@ impl OutboundSender {
                 return Ok(Prepared::Done(SendOutcome::Failed(reason)));
             }
         };
-        let id = messages::record_linked_outbound(
+        let id = outbound::record(
             &tx,
-            &LinkedOutbound {
+            &NewOutbound {
                 contact_id,
-                body: body.as_str(),
-                segments: body.segments() as i32,
-                campaign_id: Some(campaign_id),
-                appointment_id: None,
-                correlation_id: None,
+                body: &body,
+                purpose: Purpose::Campaign(campaign_id),
             },
         )
         .await?;
@@ -337,19 +291,18 @@ impl OutboundSender {
         &self,
         message: OutboundMessage,
         message_id: MessageId,
+        failure: &SendFailure,
     ) -> Result<SendOutcome, SendError> {
-        messages::release_send(&self.pool, message_id).await?;
         let client = self.pool.get().await?;
         let attempts = recipients::lock_for_send(&client, message.campaign_id, message.contact_id)
             .await?
             .map_or(0, |c| c.attempts)
             + 1;
         if attempts >= self.config.max_attempts {
-            let reason = format!("gave up after {attempts} transient failures");
-            return self
-                .refused(message, message_id, None, Unsent::Failed)
-                .await
-                .map(|_| SendOutcome::Failed(reason));
+            self.outbox.give_up(message_id).await?;
+            return Ok(SendOutcome::Failed(format!(
+                "gave up after {attempts} transient failures"
+            )));
         }
         let at = self.clock.now() + self.config.backoff(attempts);
         recipients::back_to_pending(
@@ -358,48 +311,9 @@ impl OutboundSender {
             message.contact_id,
             at,
             true,
-            Some("twilio unavailable or throttling"),
+            Some(&failure.to_string()),
         )
         .await?;
         Ok(SendOutcome::RetryAt(at))
-    }
-
-    /// Twilio refused for good: end the recipient, the message, and (21610, an
-    /// invalid number) mark the contact.
-    async fn refused(
-        &self,
-        message: OutboundMessage,
-        message_id: MessageId,
-        code: Option<i32>,
-        outcome: Unsent,
-    ) -> Result<SendOutcome, SendError> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        let (campaign_id, contact_id) = (message.campaign_id, message.contact_id);
-        let reason = code.map_or_else(|| "refused".to_owned(), |c| format!("twilio error {c}"));
-        // The recipient first: the message's failure would otherwise count it as
-        // a delivery failure (trigger of migration V3).
-        recipients::finish_unsent(&tx, campaign_id, contact_id, outcome, &reason).await?;
-        messages::abandon_unsent(&tx, message_id, code).await?;
-        match outcome {
-            Unsent::SkippedConsent => {
-                contacts::set_consent(
-                    &tx,
-                    contact_id,
-                    ConsentState::OptedOut,
-                    ConsentSource::CarrierOptOut,
-                    Some("twilio error 21610"),
-                )
-                .await?;
-            }
-            Unsent::InvalidNumber => contacts::mark_phone_invalid(&tx, contact_id, code).await?,
-            Unsent::Failed => {}
-        }
-        tx.commit().await?;
-        Ok(match outcome {
-            Unsent::SkippedConsent => SendOutcome::SkippedConsent,
-            Unsent::InvalidNumber => SendOutcome::InvalidNumber,
-            Unsent::Failed => SendOutcome::Failed(reason),
-        })
     }
 }

@@ -8,6 +8,8 @@ use secrecy::{ExposeSecret, SecretString};
 use smsbot_domain::{MessagingServiceSid, PhoneNumber, Region, Timezone};
 use url::Url;
 
+use crate::engine::EngineSettings;
+
 /// Variables that may come from the Secrets Manager secret instead of the
 /// environment (the secret is a JSON object with these keys).
 pub const SECRET_KEYS: &[&str] = &[
@@ -61,6 +63,8 @@ pub struct Settings {
     pub conversation_ttl_minutes: i64,
     /// Offline understanding below this confidence asks the LLM (when a key is set).
     pub llm_confidence_threshold: f32,
+    /// Campaign dispatch, sending, reminders and housekeeping.
+    pub engine: EngineSettings,
 }
 
 impl Settings {
@@ -140,6 +144,7 @@ impl Settings {
                     _ => return Err(invalid("NLU_LLM_THRESHOLD", "must be a number from 0 to 1")),
                 },
             },
+            engine: EngineSettings::from_vars(vars)?,
         })
     }
 
@@ -249,6 +254,7 @@ impl fmt::Debug for Settings {
             .field("max_open_appointments", &self.max_open_appointments)
             .field("conversation_ttl_minutes", &self.conversation_ttl_minutes)
             .field("llm_confidence_threshold", &self.llm_confidence_threshold)
+            .field("engine", &self.engine)
             .finish()
     }
 }

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use chrono::{TimeZone, Utc};
-use smsbot_conversation::{ConsoleSender, Conversation, ManualClock, Policy, handle_batch};
+use smsbot_conversation::{Conversation, Policy, handle_batch};
+use smsbot_outbox::{ConsoleSender, ManualClock, Outbox};
 use smsbot_domain::PhoneNumber;
 use smsbot_nlu::OfflineUnderstander;
 use smsbot_store::appointments::{self, BookingOutcome};
@@ -79,13 +80,7 @@ async fn main() {
         .unwrap();
 
     // 1. Turns: a three-turn booking conversation, many contacts one after another.
-    let conversation = Conversation {
-        pool: db.pool.clone(),
-        understander: Arc::new(OfflineUnderstander),
-        sender: Arc::new(ConsoleSender::quiet()),
-        clock: Arc::new(ManualClock::at(now)),
-        policy: policy(),
-    };
+    let conversation = Conversation::new(db.pool.clone(), Arc::new(OfflineUnderstander), Outbox::new(db.pool.clone(), Arc::new(ConsoleSender::quiet())), Arc::new(ManualClock::at(now)), policy());
     let script = ["hi there", "can I book tomorrow at 3pm?", "yes"];
     let mut samples = Vec::new();
     let mut n = 0;

@@ -25,11 +25,25 @@ pub struct Step<'a, C> {
     pub now: DateTime<Utc>,
     /// The message as written: a reminder's C, R or X means nothing to the NLU.
     pub text: &'a str,
-    /// Set when this step booked an appointment (counted after the turn commits).
-    pub booked: std::sync::atomic::AtomicBool,
 }
 
-pub type Next = (State, String);
+/// What one step decided: the state to save, the reply, and whether it booked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Next {
+    pub state: State,
+    pub reply: String,
+    /// A new appointment was booked (counted once the turn commits).
+    pub booked: bool,
+}
+
+/// A step that answers without booking anything.
+fn say(state: State, reply: impl Into<String>) -> Next {
+    Next {
+        state,
+        reply: reply.into(),
+        booked: false,
+    }
+}
 
 fn offer_of(slot: &Slot) -> Offer {
     Offer {
@@ -58,7 +72,7 @@ impl<C: GenericClient> Step<'_, C> {
         }
         // Unsure what was meant: ask, keep what was pending, never guess.
         if u.confidence < self.policy.min_confidence && !names_a_time(u) {
-            return Ok((state, replies::not_understood().to_owned()));
+            return Ok(say(state, replies::not_understood().to_owned()));
         }
         match state {
             State::Idle => self.fresh(u).await,
@@ -68,7 +82,7 @@ impl<C: GenericClient> Step<'_, C> {
             }
             State::ChoosingToCancel { appointments } => match picked(u, appointments.len()) {
                 Some(i) => Ok(self.confirm_cancel(appointments[i])),
-                None if u.intent == Intent::Select => Ok((
+                None if u.intent == Intent::Select => Ok(say(
                     State::ChoosingToCancel {
                         appointments: appointments.clone(),
                     },
@@ -78,7 +92,7 @@ impl<C: GenericClient> Step<'_, C> {
             },
             State::ConfirmingCancel { appointment } => match u.intent {
                 Intent::Affirm => self.cancel(appointment).await,
-                Intent::Deny => Ok((State::Idle, replies::kept().to_owned())),
+                Intent::Deny => Ok(say(State::Idle, replies::kept().to_owned())),
                 _ => self.fresh(u).await,
             },
             State::ReminderSent { appointment } => self.on_reminder(appointment, u).await,
@@ -89,7 +103,7 @@ impl<C: GenericClient> Step<'_, C> {
                     };
                     self.offer(purpose, u, None).await
                 }
-                None if u.intent == Intent::Select => Ok((
+                None if u.intent == Intent::Select => Ok(say(
                     State::ChoosingToReschedule {
                         appointments: appointments.clone(),
                     },
@@ -108,12 +122,12 @@ impl<C: GenericClient> Step<'_, C> {
             Intent::Reschedule => {
                 let upcoming = self.upcoming().await?;
                 match upcoming.as_slice() {
-                    [] => Ok((State::Idle, replies::no_appointments().to_owned())),
+                    [] => Ok(say(State::Idle, replies::no_appointments().to_owned())),
                     [one] => {
                         let purpose = Purpose::Reschedule { appointment: *one };
                         self.offer(purpose, u, None).await
                     }
-                    many => Ok((
+                    many => Ok(say(
                         State::ChoosingToReschedule {
                             appointments: many.to_vec(),
                         },
@@ -124,9 +138,9 @@ impl<C: GenericClient> Step<'_, C> {
             Intent::Cancel => {
                 let upcoming = self.upcoming().await?;
                 match upcoming.as_slice() {
-                    [] => Ok((State::Idle, replies::no_appointments().to_owned())),
+                    [] => Ok(say(State::Idle, replies::no_appointments().to_owned())),
                     [one] => Ok(self.confirm_cancel(*one)),
-                    many => Ok((
+                    many => Ok(say(
                         State::ChoosingToCancel {
                             appointments: many.to_vec(),
                         },
@@ -136,14 +150,14 @@ impl<C: GenericClient> Step<'_, C> {
             }
             Intent::MyAppointments => {
                 let upcoming = self.upcoming().await?;
-                Ok((State::Idle, replies::appointment_list(&upcoming, self.tz())))
+                Ok(say(State::Idle, replies::appointment_list(&upcoming, self.tz())))
             }
-            Intent::Greeting => Ok((State::Idle, replies::greeting(business))),
-            Intent::Goodbye => Ok((State::Idle, replies::goodbye().to_owned())),
-            Intent::Help => Ok((State::Idle, replies::help(business))),
+            Intent::Greeting => Ok(say(State::Idle, replies::greeting(business))),
+            Intent::Goodbye => Ok(say(State::Idle, replies::goodbye().to_owned())),
+            Intent::Help => Ok(say(State::Idle, replies::help(business))),
             // A bare "tomorrow at 3" with nothing pending is a booking request.
             _ if names_a_time(u) => self.offer(Purpose::Book, u, None).await,
-            _ => Ok((State::Idle, replies::not_understood().to_owned())),
+            _ => Ok(say(State::Idle, replies::not_understood().to_owned())),
         }
     }
 
@@ -157,7 +171,7 @@ impl<C: GenericClient> Step<'_, C> {
             return Ok(self.confirm(purpose, offers[i]));
         }
         match u.intent {
-            Intent::Select | Intent::Affirm => Ok((
+            Intent::Select | Intent::Affirm => Ok(say(
                 State::OfferedSlots {
                     purpose,
                     offers: offers.clone(),
@@ -171,11 +185,11 @@ impl<C: GenericClient> Step<'_, C> {
                 self.alternatives(purpose, &offers, u.direction).await
             }
             _ if names_a_time(u) => self.offer(purpose, u, None).await,
-            Intent::Deny => Ok((
+            Intent::Deny => Ok(say(
                 State::OfferedSlots { purpose, offers },
                 replies::ask_for_time().to_owned(),
             )),
-            Intent::Cancel => Ok((State::Idle, replies::kept().to_owned())),
+            Intent::Cancel => Ok(say(State::Idle, replies::kept().to_owned())),
             _ => self.fresh(u).await,
         }
     }
@@ -193,14 +207,14 @@ impl<C: GenericClient> Step<'_, C> {
                 self.alternatives(purpose, &[offer], u.direction).await
             }
             _ if names_a_time(u) => self.offer(purpose, u, None).await,
-            Intent::Deny | Intent::Alternatives => Ok((
+            Intent::Deny | Intent::Alternatives => Ok(say(
                 State::OfferedSlots {
                     purpose,
                     offers: vec![offer],
                 },
                 replies::ask_for_time().to_owned(),
             )),
-            Intent::Cancel => Ok((State::Idle, replies::kept().to_owned())),
+            Intent::Cancel => Ok(say(State::Idle, replies::kept().to_owned())),
             _ => self.fresh(u).await,
         }
     }
@@ -212,11 +226,11 @@ impl<C: GenericClient> Step<'_, C> {
                 replies::confirm_move(&appointment, &offer, self.tz())
             }
         };
-        (State::AwaitingConfirmation { purpose, offer }, text)
+        say(State::AwaitingConfirmation { purpose, offer }, text)
     }
 
     fn confirm_cancel(&self, appointment: Listed) -> Next {
-        (
+        say(
             State::ConfirmingCancel { appointment },
             replies::confirm_cancel(&appointment, self.tz()),
         )
@@ -247,16 +261,16 @@ impl<C: GenericClient> Step<'_, C> {
         if !slots.is_empty() {
             let offers: Vec<Offer> = slots.iter().map(offer_of).collect();
             let text = replies::offers(&offers, self.tz(), preface);
-            return Ok((State::OfferedSlots { purpose, offers }, text));
+            return Ok(say(State::OfferedSlots { purpose, offers }, text));
         }
         // Nothing in the window asked for: the nearest openings after it.
         let later = availability::open_after(self.db, window.to, rules.latest, limit).await?;
         if later.is_empty() {
-            return Ok((State::Idle, replies::nothing_open_at_all().to_owned()));
+            return Ok(say(State::Idle, replies::nothing_open_at_all().to_owned()));
         }
         let offers: Vec<Offer> = later.iter().map(offer_of).collect();
         let text = replies::offers(&offers, self.tz(), Some(replies::nothing_open()));
-        Ok((State::OfferedSlots { purpose, offers }, text))
+        Ok(say(State::OfferedSlots { purpose, offers }, text))
     }
 
     async fn alternatives(
@@ -287,7 +301,7 @@ impl<C: GenericClient> Step<'_, C> {
             }
         };
         if slots.is_empty() {
-            return Ok((
+            return Ok(say(
                 State::OfferedSlots {
                     purpose,
                     offers: shown.to_vec(),
@@ -297,7 +311,7 @@ impl<C: GenericClient> Step<'_, C> {
         }
         let offers: Vec<Offer> = slots.iter().map(offer_of).collect();
         let text = replies::offers(&offers, self.tz(), None);
-        Ok((State::OfferedSlots { purpose, offers }, text))
+        Ok(say(State::OfferedSlots { purpose, offers }, text))
     }
 
     /// The customer said yes: the engine decides, under its locks.
@@ -307,16 +321,16 @@ impl<C: GenericClient> Step<'_, C> {
         match purpose {
             Purpose::Book => {
                 match appointments::book(self.db, self.contact_id, offer.slot_id, &rules).await? {
-                    BookingOutcome::Booked(a) => {
-                        self.booked
-                            .store(true, std::sync::atomic::Ordering::Relaxed);
-                        Ok((State::Idle, replies::booked(a.starts_at, tz)))
-                    }
+                    BookingOutcome::Booked(a) => Ok(Next {
+                        state: State::Idle,
+                        reply: replies::booked(a.starts_at, tz),
+                        booked: true,
+                    }),
                     BookingOutcome::TooManyOpen { limit } => {
-                        Ok((State::Idle, replies::too_many(limit)))
+                        Ok(say(State::Idle, replies::too_many(limit)))
                     }
                     BookingOutcome::AlreadyHeld => {
-                        Ok((State::Idle, replies::booked(offer.starts_at, tz)))
+                        Ok(say(State::Idle, replies::booked(offer.starts_at, tz)))
                     }
                     BookingOutcome::SlotFull
                     | BookingOutcome::SlotMissing
@@ -334,10 +348,10 @@ impl<C: GenericClient> Step<'_, C> {
                 .await?;
                 match outcome {
                     RescheduleOutcome::Rescheduled(a) => {
-                        Ok((State::Idle, replies::moved(a.starts_at, tz)))
+                        Ok(say(State::Idle, replies::moved(a.starts_at, tz)))
                     }
                     RescheduleOutcome::NotFound => {
-                        Ok((State::Idle, replies::no_appointments().to_owned()))
+                        Ok(say(State::Idle, replies::no_appointments().to_owned()))
                     }
                     RescheduleOutcome::SlotFull
                     | RescheduleOutcome::SlotMissing
@@ -364,19 +378,19 @@ impl<C: GenericClient> Step<'_, C> {
             .map(offer_of)
             .collect();
         if offers.is_empty() {
-            return Ok((
+            return Ok(say(
                 State::Idle,
                 format!("{} {}", replies::slot_taken(), replies::nothing_open()),
             ));
         }
         let text = replies::offers(&offers, self.tz(), Some(replies::slot_taken()));
-        Ok((State::OfferedSlots { purpose, offers }, text))
+        Ok(say(State::OfferedSlots { purpose, offers }, text))
     }
 
     async fn cancel(&self, appointment: Listed) -> Result<Next, StoreError> {
         match appointments::cancel(self.db, self.contact_id, appointment.appointment_id).await? {
-            Some(a) => Ok((State::Idle, replies::cancelled(a.starts_at, self.tz()))),
-            None => Ok((State::Idle, replies::no_appointments().to_owned())),
+            Some(a) => Ok(say(State::Idle, replies::cancelled(a.starts_at, self.tz()))),
+            None => Ok(say(State::Idle, replies::no_appointments().to_owned())),
         }
     }
 
@@ -403,8 +417,8 @@ impl<C: GenericClient> Step<'_, C> {
                 )
                 .await?;
                 Ok(match confirmed {
-                    Some(a) => (State::Idle, replies::confirmed(a.starts_at, self.tz())),
-                    None => (State::Idle, replies::no_appointments().to_owned()),
+                    Some(a) => say(State::Idle, replies::confirmed(a.starts_at, self.tz())),
+                    None => say(State::Idle, replies::no_appointments()),
                 })
             }
             Some(ReminderAnswer::Reschedule) => {
@@ -412,7 +426,7 @@ impl<C: GenericClient> Step<'_, C> {
                     .await
             }
             Some(ReminderAnswer::Cancel) => Ok(self.confirm_cancel(appointment)),
-            None if u.confidence < self.policy.min_confidence && !names_a_time(u) => Ok((
+            None if u.confidence < self.policy.min_confidence && !names_a_time(u) => Ok(say(
                 State::ReminderSent { appointment },
                 replies::not_understood().to_owned(),
             )),

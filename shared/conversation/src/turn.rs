@@ -1,47 +1,64 @@
 //! One inbound SMS, handled end to end: the conversation worker's use case.
 //!
 //! In one transaction: record the inbound message (its unique Twilio SID makes a
-//! redelivery harmless), find the contact, apply compliance keywords, advance the
-//! conversation, and record the reply. Only after commit is the reply handed to the
-//! `SmsSender`, under a send lease, and its SID stored. A redelivered message finds
-//! its reply already recorded and only finishes sending it if it was not sent.
+//! redelivery harmless), find the contact, apply compliance keywords or take one
+//! conversation step, and record the reply. Only after commit is the reply handed
+//! to the outbox, which sends it at most once. A redelivered message finds its
+//! reply already recorded and only finishes delivering it.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use smsbot_domain::{ConsentSource, ConsentState, InboundSms, PhoneNumber, SmsBody};
-use smsbot_nlu::Understander;
-use smsbot_store::messages::{self, InboundRecord, MessageId, NewOutbound};
-use smsbot_store::{Pool, StoreError, contacts, conversations};
+use deadpool_postgres::Transaction;
+use smsbot_domain::{ConsentSource, ConsentState, InboundSms, SmsBody, SmsBodyError};
+use smsbot_nlu::{Understander, Understanding};
+use smsbot_outbox::{Clock, DeliverError, Delivery, Outbox, SendFailure};
+use smsbot_store::messages::{self, InboundRecord, MessageId};
+use smsbot_store::outbound::{self, NewOutbound, Purpose};
+use smsbot_store::{Pool, StoreError, consent, contacts, conversations};
 
 use smsbot_config::metrics::{self, Metric};
 
-use crate::clock::Clock;
 use crate::compliance::{self, Keyword};
-use crate::dialogue::Step;
+use crate::dialogue::{Next, Step};
 use crate::policy::Policy;
 use crate::replies;
-use crate::sender::{SendFailure, SmsSender};
 use crate::state::State;
-
-/// How long one worker may hold an unsent reply before another may retry it.
-const SEND_LEASE_SECONDS: f64 = 30.0;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TurnError {
-    /// Retry later (through SQS): the database or the SMS provider is unavailable.
-    #[error("transient failure: {0}")]
-    Transient(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// This input can never succeed: record and acknowledge it.
-    #[error("permanent failure: {0}")]
-    Permanent(String),
+    /// No connection or transaction could be had: retry later.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] deadpool_postgres::PoolError),
+    /// Beginning or committing the turn's transaction failed.
+    #[error("the turn's transaction failed")]
+    Transaction(#[source] deadpool_postgres::tokio_postgres::Error),
+    /// A statement failed. Every store error is retried for now: a transient one
+    /// will pass, and a persistent one ends in the dead-letter queue after the
+    /// queue's receive limit.
+    #[error("the turn's database work failed")]
+    Store(#[from] StoreError),
+    /// The reply was recorded but the provider could not take it yet.
+    #[error("the reply could not be sent yet")]
+    SendLater(#[source] SendFailure),
+    /// Recording the send's outcome failed.
+    #[error(transparent)]
+    Deliver(#[from] DeliverError),
+    /// A reply text this code built is not a valid SMS: a bug, never retried.
+    #[error("the reply is not a valid SMS")]
+    InvalidReply(#[source] SmsBodyError),
 }
 
-impl From<StoreError> for TurnError {
-    /// Every store error is retried: a transient one will pass, and a persistent
-    /// one ends in the dead-letter queue after the queue's receive limit.
-    fn from(err: StoreError) -> Self {
-        Self::Transient(Box::new(err))
+impl TurnError {
+    /// Whether SQS should deliver the message again.
+    pub fn is_transient(&self) -> bool {
+        !matches!(self, Self::InvalidReply(_))
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for TurnError {
+    fn from(err: deadpool_postgres::PoolError) -> Self {
+        Self::Unavailable(err)
     }
 }
 
@@ -54,16 +71,54 @@ pub enum TurnOutcome {
     Duplicate,
 }
 
+/// What the customer's message is, for this turn.
+enum Heard {
+    /// A compliance keyword that decides the turn on its own (never YES).
+    Keyword(Keyword),
+    /// Words for the conversation; `yes` (a bare YES) also re-subscribes a
+    /// contact who opted out.
+    Words {
+        understanding: Understanding,
+        yes: bool,
+    },
+}
+
+/// What the turn answers, before the reply is recorded.
+struct Answer {
+    outcome: TurnOutcome,
+    reply: Option<String>,
+    booked: bool,
+}
+
+impl Answer {
+    fn silent(outcome: TurnOutcome) -> Self {
+        Self {
+            outcome,
+            reply: None,
+            booked: false,
+        }
+    }
+
+    fn idle_reply(text: String) -> Self {
+        Self {
+            outcome: TurnOutcome::Replied { state: "idle" },
+            reply: Some(text),
+            booked: false,
+        }
+    }
+}
+
 /// The conversation worker's dependencies.
 #[derive(Clone)]
 pub struct Conversation {
-    pub pool: Pool,
-    pub understander: Arc<dyn Understander>,
-    pub sender: Arc<dyn SmsSender>,
-    pub clock: Arc<dyn Clock>,
-    pub policy: Policy,
+    pool: Pool,
+    understander: Arc<dyn Understander>,
+    outbox: Outbox,
+    clock: Arc<dyn Clock>,
+    policy: Policy,
 }
 
+/// A committed turn: its outcome, and the reply to deliver if any.
 struct Decided {
     outcome: TurnOutcome,
     reply: Option<MessageId>,
@@ -71,22 +126,26 @@ struct Decided {
 }
 
 impl Conversation {
+    pub fn new(
+        pool: Pool,
+        understander: Arc<dyn Understander>,
+        outbox: Outbox,
+        clock: Arc<dyn Clock>,
+        policy: Policy,
+    ) -> Self {
+        Self {
+            pool,
+            understander,
+            outbox,
+            clock,
+            policy,
+        }
+    }
+
     pub async fn handle(&self, sms: &InboundSms) -> Result<TurnOutcome, TurnError> {
         let now = self.clock.now();
-        let keyword = compliance::classify(sms.body.as_str(), sms.opt_out_type.as_deref());
-        // Understanding may call an LLM: do it before taking any lock.
-        let understanding = match keyword {
-            None | Some(Keyword::Yes) => Some(
-                self.understander
-                    .understand(sms.body.as_str(), now.with_timezone(&self.policy.timezone))
-                    .await,
-            ),
-            _ => None,
-        };
-
-        let decided = self
-            .decide(sms, keyword, understanding.as_ref(), now)
-            .await?;
+        let heard = self.hear(sms, now).await;
+        let decided = self.decide(sms, heard, now).await?;
         if decided.booked {
             metrics::count(Metric::Bookings, 1);
         }
@@ -94,20 +153,36 @@ impl Conversation {
             metrics::count(Metric::OptOuts, 1);
         }
         if let Some(reply) = decided.reply {
-            self.deliver(reply, &sms.from).await?;
+            self.deliver(reply).await?;
         }
         Ok(decided.outcome)
     }
 
+    /// Keywords first; anything else is understood. Understanding may call an
+    /// LLM, so it happens before the turn takes any lock.
+    async fn hear(&self, sms: &InboundSms, now: DateTime<Utc>) -> Heard {
+        let keyword = compliance::classify(sms.body.as_str(), sms.opt_out_type.as_deref());
+        let yes = match keyword {
+            Some(Keyword::Yes) => true,
+            None => false,
+            Some(other) => return Heard::Keyword(other),
+        };
+        let local_now = now.with_timezone(&self.policy.timezone);
+        Heard::Words {
+            understanding: self.understander.understand(sms.body.as_str(), local_now).await,
+            yes,
+        }
+    }
+
+    /// The turn's one transaction: the inbound message, its answer, the reply row.
     async fn decide(
         &self,
         sms: &InboundSms,
-        keyword: Option<Keyword>,
-        understanding: Option<&smsbot_nlu::Understanding>,
+        heard: Heard,
         now: DateTime<Utc>,
     ) -> Result<Decided, TurnError> {
-        let mut client = self.pool.get().await.map_err(transient)?;
-        let tx = client.transaction().await.map_err(transient)?;
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await.map_err(TurnError::Transaction)?;
         let contact = contacts::find_or_create_by_phone(&tx, &sms.from).await?;
         let inbound = messages::record_inbound(
             &tx,
@@ -121,7 +196,7 @@ impl Conversation {
             InboundRecord::New(id) => id,
             InboundRecord::Duplicate(id) => {
                 let reply = messages::reply_for(&tx, id).await?;
-                tx.commit().await.map_err(transient)?;
+                tx.commit().await.map_err(TurnError::Transaction)?;
                 return Ok(Decided {
                     outcome: TurnOutcome::Duplicate,
                     reply,
@@ -129,90 +204,86 @@ impl Conversation {
                 });
             }
         };
-        let consent = contacts::consent_of(&tx, contact).await?;
-        let mut booked = false;
-        let (outcome, text) = match (keyword, consent) {
-            (Some(Keyword::OptOut), _) => {
-                let word = sms.body.as_str().trim().to_ascii_uppercase();
-                contacts::set_consent(
-                    &tx,
+        let answer = self.answer(&tx, contact, sms, heard, now).await?;
+        let reply = match answer.reply {
+            Some(text) => Some(self.record_reply(&tx, contact, inbound_id, sms, text).await?),
+            None => None,
+        };
+        tx.commit().await.map_err(TurnError::Transaction)?;
+        Ok(Decided {
+            outcome: answer.outcome,
+            reply,
+            booked: answer.booked,
+        })
+    }
+
+    /// Compliance keywords decide alone; an opted-out contact hears nothing but
+    /// the opt-in confirmation; everything else is one conversation step.
+    async fn answer(
+        &self,
+        tx: &Transaction<'_>,
+        contact: i64,
+        sms: &InboundSms,
+        heard: Heard,
+        now: DateTime<Utc>,
+    ) -> Result<Answer, TurnError> {
+        let word = || sms.body.as_str().trim().to_ascii_uppercase();
+        let current = consent::consent_of(tx, contact).await?;
+        let answer = match (heard, current) {
+            (Heard::Keyword(Keyword::OptOut), _) => {
+                consent::set_consent(
+                    tx,
                     contact,
                     ConsentState::OptedOut,
                     ConsentSource::Keyword,
-                    Some(&word),
+                    Some(&word()),
                 )
                 .await?;
                 // Twilio (or the carrier) confirms the opt-out itself.
-                (TurnOutcome::OptedOut, None)
+                Answer::silent(TurnOutcome::OptedOut)
             }
-            (Some(Keyword::OptIn), _) | (Some(Keyword::Yes), ConsentState::OptedOut) => {
-                let word = sms.body.as_str().trim().to_ascii_uppercase();
-                contacts::set_consent(
-                    &tx,
+            (Heard::Keyword(Keyword::OptIn), _)
+            | (Heard::Words { yes: true, .. }, ConsentState::OptedOut) => {
+                consent::set_consent(
+                    tx,
                     contact,
                     ConsentState::OptedIn,
                     ConsentSource::Keyword,
-                    Some(&word),
+                    Some(&word()),
                 )
                 .await?;
-                let text = replies::opted_in().to_owned();
-                (TurnOutcome::Replied { state: "idle" }, Some(text))
+                Answer::idle_reply(replies::opted_in().to_owned())
             }
-            // An opted-out contact gets no reply but the opt-in confirmation.
-            (_, ConsentState::OptedOut) => (TurnOutcome::NoReply, None),
-            (Some(Keyword::Help), _) => (
-                TurnOutcome::Replied { state: "idle" },
-                Some(replies::help(&self.policy.business_name)),
-            ),
-            (None | Some(Keyword::Yes), ConsentState::OptedIn) => {
-                let Some(u) = understanding else {
-                    return Err(TurnError::Permanent(
-                        "no understanding for a message".into(),
-                    ));
-                };
-                let (state, text, did_book) = self
-                    .converse(&tx, contact, u, sms.body.as_str(), now)
+            (_, ConsentState::OptedOut) => Answer::silent(TurnOutcome::NoReply),
+            // HELP (a bare YES is heard as words).
+            (Heard::Keyword(_), ConsentState::OptedIn) => {
+                Answer::idle_reply(replies::help(&self.policy.business_name))
+            }
+            (Heard::Words { understanding, .. }, ConsentState::OptedIn) => {
+                let next = self
+                    .converse(tx, contact, &understanding, sms.body.as_str(), now)
                     .await?;
-                booked = did_book;
-                (TurnOutcome::Replied { state }, Some(text))
+                Answer {
+                    outcome: TurnOutcome::Replied {
+                        state: next.state.name(),
+                    },
+                    reply: Some(next.reply),
+                    booked: next.booked,
+                }
             }
         };
-        let reply = match text {
-            Some(text) => {
-                let body = SmsBody::parse(text).map_err(|e| TurnError::Permanent(e.to_string()))?;
-                Some(
-                    messages::record_outbound(
-                        &tx,
-                        &NewOutbound {
-                            contact_id: contact,
-                            body: body.as_str(),
-                            segments: body.segments() as i32,
-                            reply_to: Some(inbound_id),
-                            correlation_id: Some(sms.message_sid.as_str()),
-                        },
-                    )
-                    .await?,
-                )
-            }
-            None => None,
-        };
-        tx.commit().await.map_err(transient)?;
-        Ok(Decided {
-            outcome,
-            reply,
-            booked,
-        })
+        Ok(answer)
     }
 
     /// Loads (and locks) the state, takes one dialogue step, saves the result.
     async fn converse(
         &self,
-        tx: &deadpool_postgres::Transaction<'_>,
+        tx: &Transaction<'_>,
         contact: i64,
-        u: &smsbot_nlu::Understanding,
+        u: &Understanding,
         text: &str,
         now: DateTime<Utc>,
-    ) -> Result<(&'static str, String, bool), TurnError> {
+    ) -> Result<Next, TurnError> {
         let stored = conversations::lock(tx, contact).await?;
         let mut state = State::from_payload(&stored.payload);
         let expired = state != State::Idle && stored.expires_at.is_none_or(|at| at <= now);
@@ -226,74 +297,50 @@ impl Conversation {
             contact_id: contact,
             now,
             text,
-            booked: Default::default(),
         };
-        let (next, mut text) = step.respond(state, u).await?;
-        let booked = step.booked.load(std::sync::atomic::Ordering::Relaxed);
+        let mut next = step.respond(state, u).await?;
         if expired {
-            text = format!("{} {text}", replies::expired_prefix());
+            next.reply = format!("{} {}", replies::expired_prefix(), next.reply);
         }
-        let expires_at = (next != State::Idle).then(|| now + self.policy.conversation_ttl);
+        let expires_at = (next.state != State::Idle).then(|| now + self.policy.conversation_ttl);
         conversations::save(
             tx,
             contact,
             stored.version,
-            next.name(),
-            &next.to_payload(),
+            next.state.name(),
+            &next.state.to_payload(),
             expires_at,
         )
         .await?;
-        Ok((next.name(), text, booked))
+        Ok(next)
     }
 
-    /// Sends a recorded reply unless it was sent already or another worker holds it.
-    async fn deliver(&self, message: MessageId, to: &PhoneNumber) -> Result<(), TurnError> {
-        let Some(claimed) = messages::claim_send(&self.pool, message, SEND_LEASE_SECONDS).await?
-        else {
-            return Ok(());
+    async fn record_reply(
+        &self,
+        tx: &Transaction<'_>,
+        contact: i64,
+        inbound: MessageId,
+        sms: &InboundSms,
+        text: String,
+    ) -> Result<MessageId, TurnError> {
+        let body = SmsBody::parse(text).map_err(TurnError::InvalidReply)?;
+        let reply = NewOutbound {
+            contact_id: contact,
+            body: &body,
+            purpose: Purpose::Reply {
+                inbound,
+                correlation_id: sms.message_sid.as_str(),
+            },
         };
-        match self.sender.send(to, &claimed.body).await {
-            Ok(sent) => {
-                messages::attach_sid(
-                    &self.pool,
-                    claimed.id,
-                    sent.sid.as_str(),
-                    sent.status.as_str(),
-                    i16::from(sent.status.rank()),
-                )
-                .await?;
-                tracing::info!(reply_sid = %sent.sid, "reply sent");
-                metrics::count(Metric::MessagesOut, 1);
-                Ok(())
-            }
-            Err(SendFailure::Transient(err)) => {
-                messages::release_send(&self.pool, claimed.id).await?;
-                Err(TurnError::Transient(err))
-            }
-            Err(SendFailure::OptedOut) => {
-                messages::mark_send_failed(&self.pool, claimed.id, Some(21610)).await?;
-                let client = self.pool.get().await.map_err(transient)?;
-                let contact = contacts::find_or_create_by_phone(&client, to).await?;
-                contacts::set_consent(
-                    &client,
-                    contact,
-                    ConsentState::OptedOut,
-                    ConsentSource::CarrierOptOut,
-                    Some("twilio error 21610"),
-                )
-                .await?;
-                tracing::warn!("reply refused: recipient opted out at the carrier");
-                Ok(())
-            }
-            Err(SendFailure::Refused { code }) => {
-                messages::mark_send_failed(&self.pool, claimed.id, code).await?;
-                tracing::error!(?code, "reply refused by the SMS provider");
-                Ok(())
-            }
+        Ok(outbound::record(tx, &reply).await?)
+    }
+
+    /// Hands the recorded reply to the outbox; a provider that cannot take it yet
+    /// makes SQS deliver the inbound message again, which finds the reply recorded.
+    async fn deliver(&self, reply: MessageId) -> Result<(), TurnError> {
+        match self.outbox.deliver(reply).await? {
+            Delivery::Sent(_) | Delivery::NotClaimed | Delivery::Refused(_) => Ok(()),
+            Delivery::Retry(failure) => Err(TurnError::SendLater(failure)),
         }
     }
-}
-
-fn transient(err: impl std::error::Error + Send + Sync + 'static) -> TurnError {
-    TurnError::Transient(Box::new(err))
 }

@@ -7,11 +7,11 @@
 //! A record that can never succeed (unreadable body) is logged and acknowledged;
 //! one that keeps failing reaches the dead-letter queue through the redrive policy.
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use smsbot_domain::InboundSms;
 use tracing::Instrument;
 
-use crate::turn::{Conversation, TurnError};
+use crate::turn::Conversation;
 
 const GROUP_ATTRIBUTE: &str = "MessageGroupId";
 
@@ -35,13 +35,7 @@ pub async fn handle_batch(conversation: &Conversation, event: SqsEvent) -> SqsBa
             .map(|(_, records)| handle_group(conversation, records)),
     )
     .await;
-    let mut response = SqsBatchResponse::default();
-    for id in results.into_iter().flatten() {
-        let mut failure = BatchItemFailure::default();
-        failure.item_identifier = id;
-        response.batch_item_failures.push(failure);
-    }
-    response
+    smsbot_aws::batch_response(results.into_iter().flatten())
 }
 
 /// Handles one group's records in order; returns the ids to report as failed.
@@ -71,10 +65,10 @@ async fn handle_group(conversation: &Conversation, records: Vec<SqsMessage>) -> 
         let span = tracing::info_span!("turn", correlation_id = %sms.message_sid, from = %sms.from.masked());
         match conversation.handle(&sms).instrument(span.clone()).await {
             Ok(outcome) => span.in_scope(|| tracing::info!(?outcome, "turn done")),
-            Err(TurnError::Permanent(reason)) => span.in_scope(|| {
-                tracing::error!(%reason, "turn failed permanently; acknowledged");
+            Err(err) if !err.is_transient() => span.in_scope(|| {
+                tracing::error!(error = %err, "turn failed permanently; acknowledged");
             }),
-            Err(TurnError::Transient(err)) => {
+            Err(err) => {
                 span.in_scope(|| {
                     tracing::warn!(error = %err, "turn failed; it and the rest of its group will be retried");
                 });

@@ -267,7 +267,7 @@ pub struct SendContext {
     pub message_id: Option<MessageId>,
     /// The recorded message already has a Twilio SID: it was sent.
     pub message_sent: bool,
-    pub campaign_status: String,
+    pub campaign_status: crate::campaigns::CampaignStatus,
     pub quiet_start: chrono::NaiveTime,
     pub quiet_end: chrono::NaiveTime,
     pub kind: String,

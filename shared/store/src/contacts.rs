@@ -1,43 +1,15 @@
-//! Contacts and their consent.
+//! Contacts: who we text, their details and their erasure.
 //!
-//! Owns the `contacts` and `consent_events` tables. Every consent change writes an
-//! event in the same transaction, so the audit trail can never disagree with the
-//! contact row.
+//! Owns the `contacts` table's identity and detail columns; consent (its columns
+//! and the `consent_events` audit trail) is `crate::consent`.
 
 use deadpool_postgres::GenericClient;
 use smsbot_domain::{ConsentSource, ConsentState};
 
 use crate::StoreError;
+use crate::consent::set_consent;
 
 pub type ContactId = i64;
-
-/// Sets a contact's consent and records the change. A no-op (no event) when the
-/// contact is already in that state, so redelivered keywords do not pile up events.
-/// Returns whether the state changed.
-pub async fn set_consent(
-    db: &impl GenericClient,
-    contact_id: ContactId,
-    state: ConsentState,
-    source: ConsentSource,
-    detail: Option<&str>,
-) -> Result<bool, StoreError> {
-    let changed = db
-        .execute(
-            "WITH changed AS (
-                 UPDATE contacts
-                    SET consent = $2, consent_source = $3,
-                        consent_changed_at = now(), updated_at = now()
-                  WHERE id = $1 AND consent <> $2
-                  RETURNING id
-             )
-             INSERT INTO consent_events (contact_id, consent, source, detail)
-             SELECT id, $2, $3, $4 FROM changed",
-            &[&contact_id, &state.as_str(), &source.as_str(), &detail],
-        )
-        .await
-        .map_err(|e| StoreError::query("setting consent", e))?;
-    Ok(changed > 0)
-}
 
 /// Finds the contact with this number or creates it (opted in, source `inbound`:
 /// someone who texts us may be answered). Safe under concurrent first messages.
@@ -56,24 +28,7 @@ pub async fn find_or_create_by_phone(
     .map_err(|e| StoreError::query("finding or creating a contact", e))
 }
 
-/// The contact's current consent.
-pub async fn consent_of(
-    db: &impl GenericClient,
-    contact_id: ContactId,
-) -> Result<ConsentState, StoreError> {
-    let row = db
-        .query_opt("SELECT consent FROM contacts WHERE id = $1", &[&contact_id])
-        .await
-        .map_err(|e| StoreError::query("reading consent", e))?
-        .ok_or(StoreError::NotFound("contact"))?;
-    let raw: String = row.get(0);
-    ConsentState::parse(&raw).map_err(|e| StoreError::Corrupt {
-        what: "consent",
-        detail: e.to_string(),
-    })
-}
-
-// --- Admin API (issue 6): reading, creating, editing and erasing contacts. -------
+// --- Reading, creating, editing and erasing contacts (the admin API). -----------
 // Erased contacts (personal data removed, `erased_at` set) are invisible here:
 // every function below treats them as gone.
 

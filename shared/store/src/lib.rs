@@ -9,11 +9,13 @@ pub mod appointments;
 pub mod availability;
 pub mod campaign_recipients;
 pub mod campaigns;
+pub mod consent;
 pub mod contacts;
 pub mod conversations;
 mod error;
 pub mod messages;
 pub mod migrate;
+pub mod outbound;
 pub mod pool;
 pub mod reminders;
 

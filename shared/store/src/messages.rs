@@ -1,13 +1,14 @@
-//! Messages and their delivery status.
+//! Messages: inbound ones, delivery status callbacks, and listing/erasure.
 //!
-//! Owns the `messages` and `message_status_events` tables. Status updates are
+//! Owns the `messages` and `message_status_events` tables, but for the outbound
+//! send protocol's columns (`crate::outbound`). Status updates are
 //! monotonic in the database itself (`status_rank` only rises), so callbacks that
 //! arrive late, twice or concurrently cannot move a message backwards.
 
 use deadpool_postgres::GenericClient;
 
-use crate::contacts::{self, ContactId};
-use crate::{Pool, StoreError};
+use crate::contacts::ContactId;
+use crate::{Pool, StoreError, consent};
 use smsbot_domain::{ConsentSource, ConsentState};
 
 /// One delivery status callback, already parsed and ranked by the caller.
@@ -75,7 +76,7 @@ pub async fn apply_status(
         Some(row) => {
             let contact: Option<ContactId> = row.get(0);
             if let (true, Some(contact)) = (update.recipient_opted_out, contact) {
-                contacts::set_consent(
+                consent::set_consent(
                     &tx,
                     contact,
                     ConsentState::OptedOut,
@@ -125,87 +126,6 @@ pub async fn status_of(
 }
 
 pub type MessageId = i64;
-
-/// An outbound message about to be handed to Twilio.
-#[derive(Debug, Clone)]
-pub struct NewOutbound<'a> {
-    pub contact_id: ContactId,
-    pub body: &'a str,
-    pub segments: i32,
-    /// The inbound message this answers: at most one reply per inbound message.
-    pub reply_to: Option<MessageId>,
-    pub correlation_id: Option<&'a str>,
-}
-
-/// Records an outbound message before it is sent, so a crash after Twilio accepted
-/// it can be recognised. For a reply, a second call returns the first row's id.
-pub async fn record_outbound(
-    db: &impl GenericClient,
-    message: &NewOutbound<'_>,
-) -> Result<MessageId, StoreError> {
-    const CONTEXT: &str = "recording an outbound message";
-    let inserted = db
-        .query_opt(
-            "INSERT INTO messages (contact_id, direction, body, status, segments,
-                                   reply_to_id, correlation_id)
-             VALUES ($1, 'outbound', $2, 'pending', $3, $4, $5)
-             ON CONFLICT (reply_to_id) DO NOTHING
-             RETURNING id",
-            &[
-                &message.contact_id,
-                &message.body,
-                &message.segments,
-                &message.reply_to,
-                &message.correlation_id,
-            ],
-        )
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?;
-    if let Some(row) = inserted {
-        return Ok(row.get(0));
-    }
-    db.query_one(
-        "SELECT id FROM messages WHERE reply_to_id = $1",
-        &[&message.reply_to],
-    )
-    .await
-    .map(|row| row.get(0))
-    .map_err(|e| StoreError::query(CONTEXT, e))
-}
-
-/// Stores the SID Twilio gave an outbound message, with the status it answered,
-/// then applies any callback that arrived before we knew the SID.
-pub async fn attach_sid(
-    pool: &Pool,
-    message_id: MessageId,
-    twilio_sid: &str,
-    status: &str,
-    rank: i16,
-) -> Result<(), StoreError> {
-    const CONTEXT: &str = "attaching a Twilio SID";
-    let client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
-    client
-        .execute(
-            "UPDATE messages SET twilio_sid = $2, status = $3, status_rank = $4, updated_at = now()
-              WHERE id = $1",
-            &[&message_id, &twilio_sid, &status, &rank],
-        )
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?;
-    client
-        .execute(
-            "UPDATE messages m
-                SET status = e.status, status_rank = e.status_rank,
-                    error_code = COALESCE(e.error_code, m.error_code), updated_at = now()
-               FROM (SELECT status, status_rank, error_code FROM message_status_events
-                      WHERE twilio_sid = $1 ORDER BY status_rank DESC, id DESC LIMIT 1) e
-              WHERE m.twilio_sid = $1 AND m.status_rank < e.status_rank",
-            &[&twilio_sid],
-        )
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?;
-    Ok(())
-}
 
 /// Whether an inbound message was new or had been recorded before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,79 +182,7 @@ pub async fn reply_for(
     .map_err(|e| StoreError::query("looking up a reply", e))
 }
 
-/// An outbound message this worker may now hand to Twilio.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimedSend {
-    pub id: MessageId,
-    pub to_e164: String,
-    pub body: String,
-}
-
-/// Claims an unsent outbound message for `lease_seconds`. `None` when it was sent
-/// already, failed permanently, or another worker holds a live lease on it.
-pub async fn claim_send(
-    pool: &Pool,
-    message_id: MessageId,
-    lease_seconds: f64,
-) -> Result<Option<ClaimedSend>, StoreError> {
-    const CONTEXT: &str = "claiming a send";
-    let client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
-    let row = client
-        .query_opt(
-            "UPDATE messages m
-                SET send_lease_until = now() + make_interval(secs => $2),
-                    send_attempts = send_attempts + 1, updated_at = now()
-               FROM contacts c
-              WHERE m.id = $1 AND c.id = m.contact_id AND c.phone IS NOT NULL
-                AND m.direction = 'outbound' AND m.twilio_sid IS NULL AND m.status = 'pending'
-                AND (m.send_lease_until IS NULL OR m.send_lease_until < now())
-              RETURNING m.id, c.phone, m.body",
-            &[&message_id, &lease_seconds],
-        )
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?;
-    Ok(row.map(|r| ClaimedSend {
-        id: r.get(0),
-        to_e164: r.get(1),
-        body: r.get(2),
-    }))
-}
-
-/// Gives up a send lease after a transient failure, so the retry may send at once.
-pub async fn release_send(pool: &Pool, message_id: MessageId) -> Result<(), StoreError> {
-    const CONTEXT: &str = "releasing a send";
-    let client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
-    client
-        .execute(
-            "UPDATE messages SET send_lease_until = NULL WHERE id = $1 AND twilio_sid IS NULL",
-            &[&message_id],
-        )
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?;
-    Ok(())
-}
-
-/// Marks an outbound message as refused for good (e.g. the recipient opted out).
-pub async fn mark_send_failed(
-    pool: &Pool,
-    message_id: MessageId,
-    error_code: Option<i32>,
-) -> Result<(), StoreError> {
-    const CONTEXT: &str = "marking a send failed";
-    let client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
-    client
-        .execute(
-            "UPDATE messages SET status = 'failed', status_rank = 100, error_code = $2,
-                    send_lease_until = NULL, updated_at = now()
-              WHERE id = $1 AND twilio_sid IS NULL",
-            &[&message_id, &error_code],
-        )
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?;
-    Ok(())
-}
-
-// --- Admin API (issue 6): listing a contact's messages, erasing their bodies. ----
+// --- Listing a contact's messages, erasing their bodies (the admin API). -------
 
 /// A stored message as the admin API shows it.
 #[derive(Debug, Clone)]
@@ -404,125 +252,4 @@ pub async fn erase_bodies_of(
     )
     .await
     .map_err(|e| StoreError::query("erasing message bodies", e))
-}
-
-// --- Campaign engine (issue 5): campaign messages and reminders. -------------------
-
-/// An outbound message that is not a reply: a campaign message or a reminder.
-#[derive(Debug, Clone)]
-pub struct LinkedOutbound<'a> {
-    pub contact_id: ContactId,
-    pub body: &'a str,
-    pub segments: i32,
-    pub campaign_id: Option<i64>,
-    pub appointment_id: Option<i64>,
-    pub correlation_id: Option<&'a str>,
-}
-
-/// Records a campaign message or reminder before it is sent. The caller keeps the
-/// id (on the recipient or the reminder row) so a retry reuses it.
-pub async fn record_linked_outbound(
-    db: &impl GenericClient,
-    message: &LinkedOutbound<'_>,
-) -> Result<MessageId, StoreError> {
-    db.query_one(
-        "INSERT INTO messages (contact_id, direction, body, status, segments, campaign_id,
-                               appointment_id, correlation_id)
-         VALUES ($1, 'outbound', $2, 'pending', $3, $4, $5, $6)
-         RETURNING id",
-        &[
-            &message.contact_id,
-            &message.body,
-            &message.segments,
-            &message.campaign_id,
-            &message.appointment_id,
-            &message.correlation_id,
-        ],
-    )
-    .await
-    .map(|row| row.get(0))
-    .map_err(|e| StoreError::query("recording a campaign message", e))
-}
-
-/// Claims an unsent campaign message, like [`claim_send`], but only while, at this
-/// very statement, the contact is opted in with a usable number, the recipient is
-/// still queued for this message and the campaign is running.
-pub async fn claim_campaign_send(
-    pool: &Pool,
-    message_id: MessageId,
-    lease_seconds: f64,
-) -> Result<Option<ClaimedSend>, StoreError> {
-    const CONTEXT: &str = "claiming a campaign send";
-    let client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
-    let row = client
-        .query_opt(
-            "UPDATE messages m
-                SET send_lease_until = now() + make_interval(secs => $2),
-                    send_attempts = send_attempts + 1, updated_at = now()
-               FROM contacts c, campaign_recipients r, campaigns k
-              WHERE m.id = $1 AND c.id = m.contact_id AND c.phone IS NOT NULL
-                AND c.consent = 'opted_in' AND c.phone_invalid_at IS NULL
-                AND r.campaign_id = m.campaign_id AND r.contact_id = m.contact_id
-                AND r.message_id = m.id AND r.status = 'queued'
-                AND k.id = m.campaign_id AND k.status = 'running'
-                AND m.direction = 'outbound' AND m.twilio_sid IS NULL AND m.status = 'pending'
-                AND (m.send_lease_until IS NULL OR m.send_lease_until < now())
-              RETURNING m.id, c.phone, m.body",
-            &[&message_id, &lease_seconds],
-        )
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?;
-    Ok(row.map(|r| ClaimedSend {
-        id: r.get(0),
-        to_e164: r.get(1),
-        body: r.get(2),
-    }))
-}
-
-/// Claims an unsent message, like [`claim_send`], only while its contact is opted in.
-pub async fn claim_send_if_opted_in(
-    pool: &Pool,
-    message_id: MessageId,
-    lease_seconds: f64,
-) -> Result<Option<ClaimedSend>, StoreError> {
-    const CONTEXT: &str = "claiming a send";
-    let client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
-    let row = client
-        .query_opt(
-            "UPDATE messages m
-                SET send_lease_until = now() + make_interval(secs => $2),
-                    send_attempts = send_attempts + 1, updated_at = now()
-               FROM contacts c
-              WHERE m.id = $1 AND c.id = m.contact_id AND c.phone IS NOT NULL
-                AND c.consent = 'opted_in'
-                AND m.direction = 'outbound' AND m.twilio_sid IS NULL AND m.status = 'pending'
-                AND (m.send_lease_until IS NULL OR m.send_lease_until < now())
-              RETURNING m.id, c.phone, m.body",
-            &[&message_id, &lease_seconds],
-        )
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?;
-    Ok(row.map(|r| ClaimedSend {
-        id: r.get(0),
-        to_e164: r.get(1),
-        body: r.get(2),
-    }))
-}
-
-/// Marks an unsent outbound message as never to be sent (e.g. the contact opted
-/// out between recording and sending), inside the caller's transaction.
-pub async fn abandon_unsent(
-    db: &impl GenericClient,
-    message_id: MessageId,
-    error_code: Option<i32>,
-) -> Result<(), StoreError> {
-    db.execute(
-        "UPDATE messages SET status = 'failed', status_rank = 100, error_code = $2,
-                send_lease_until = NULL, updated_at = now()
-          WHERE id = $1 AND twilio_sid IS NULL AND status = 'pending'",
-        &[&message_id, &error_code],
-    )
-    .await
-    .map_err(|e| StoreError::query("abandoning an unsent message", e))?;
-    Ok(())
 }

@@ -55,45 +55,20 @@ pub fn router(state: WebhookState) -> Router {
         .with_state(state)
 }
 
-/// Why the webhook could not start: reported once at cold start, by name.
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error(transparent)]
-    Config(#[from] smsbot_config::ConfigError),
-    #[error("invalid Twilio auth token")]
-    Token(#[from] smsbot_twilio::TokenError),
-    #[error(transparent)]
-    Store(#[from] smsbot_store::StoreError),
-}
-
 impl WebhookState {
-    /// Wires the production adapters: DynamoDB claims, the SQS FIFO queue and the
-    /// Postgres pool (which connects lazily, on the first status callback).
-    pub fn from_settings(
-        settings: &smsbot_config::Settings,
-        sdk: &aws_config::SdkConfig,
-    ) -> Result<Self, StartupError> {
-        let tokens = settings
-            .require_twilio_auth_tokens()?
-            .into_iter()
-            .map(|t| smsbot_twilio::AuthToken::new(t.to_owned()))
-            .collect::<Result<Vec<_>, _>>()?;
-        let pool = smsbot_store::connect(
-            settings.require_database_url()?,
-            settings.database_pool_size,
-        )?;
-        Ok(Self {
-            validator: Arc::new(RequestValidator::new(tokens)?),
-            public_base_url: settings.require_public_base_url()?.clone(),
-            claims: Arc::new(smsbot_aws::IdempotencyStore::new(
-                aws_sdk_dynamodb::Client::new(sdk),
-                settings.require_idempotency_table()?,
-            )),
-            queue: Arc::new(smsbot_aws::SqsQueue::new(
-                aws_sdk_sqs::Client::new(sdk),
-                settings.require_inbound_queue_url()?,
-            )),
-            statuses: Arc::new(pool),
-        })
+    pub fn new(
+        validator: Arc<RequestValidator>,
+        public_base_url: Url,
+        claims: Arc<dyn MessageClaims>,
+        queue: Arc<dyn InboundQueue>,
+        statuses: Arc<dyn DeliveryStatuses>,
+    ) -> Self {
+        Self {
+            validator,
+            public_base_url,
+            claims,
+            queue,
+            statuses,
+        }
     }
 }

@@ -9,8 +9,8 @@ use axum::http::{Request, StatusCode};
 use base64::Engine;
 use http_body_util::BodyExt;
 use smsbot_aws::{IdempotencyStore, SqsQueue};
-use smsbot_domain::{InboundSms, PhoneNumber};
-use smsbot_store::{contacts, messages};
+use smsbot_domain::{InboundSms, PhoneNumber, SmsBody};
+use smsbot_store::{consent, contacts, messages, outbound};
 use smsbot_test_support::{
     self as support, EVENTS_AUTH_TOKEN, EVENTS_PUBLIC_BASE_URL, TestDatabase,
 };
@@ -120,19 +120,30 @@ async fn outbound_message_awaiting_callbacks(db: &TestDatabase) -> i64 {
     let contact = contacts::find_or_create_by_phone(&client, &phone)
         .await
         .unwrap();
-    let id = messages::record_outbound(
+    // The answer to a question the contact texted before.
+    let question_sid = "SM0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+    let messages::InboundRecord::New(question) =
+        messages::record_inbound(&client, contact, question_sid, "is 3pm ok?", 1)
+            .await
+            .unwrap()
+    else {
+        panic!("a fresh database has no such message yet");
+    };
+    let body = SmsBody::parse("See you tomorrow at 3:00 PM".to_owned()).unwrap();
+    let id = outbound::record(
         &client,
-        &messages::NewOutbound {
+        &outbound::NewOutbound {
             contact_id: contact,
-            body: "See you tomorrow at 3:00 PM",
-            segments: 1,
-            reply_to: None,
-            correlation_id: None,
+            body: &body,
+            purpose: outbound::Purpose::Reply {
+                inbound: question,
+                correlation_id: question_sid,
+            },
         },
     )
     .await
     .unwrap();
-    messages::attach_sid(
+    outbound::attach_sid(
         &db.pool,
         id,
         OUTBOUND_SID,
@@ -353,7 +364,7 @@ async fn an_undelivered_callback_keeps_the_error_code_and_21610_opts_the_contact
         .unwrap();
     assert_eq!(shown, Some(("undelivered".to_owned(), Some(21610))));
     let client = app.db.pool.get().await.unwrap();
-    let consent = contacts::consent_of(&client, contact).await.unwrap();
+    let consent = consent::consent_of(&client, contact).await.unwrap();
     assert_eq!(consent, smsbot_domain::ConsentState::OptedOut);
 }
 

@@ -69,7 +69,7 @@ async fn twilio_21610_opts_the_contact_out_and_an_invalid_number_is_marked() {
         "invalid_number"
     );
     let client = engine.db.pool.get().await.unwrap();
-    let consent = smsbot_store::contacts::consent_of(&client, unsubscribed)
+    let consent = smsbot_store::consent::consent_of(&client, unsubscribed)
         .await
         .unwrap();
     assert_eq!(consent, smsbot_domain::ConsentState::OptedOut);

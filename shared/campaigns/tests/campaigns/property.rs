@@ -14,9 +14,9 @@ use chrono_tz::Tz;
 use proptest::prelude::*;
 use smsbot_campaigns::QuietHours;
 use smsbot_campaigns::sender::{OutboundSender, SenderConfig};
-use smsbot_conversation::{Clock, ManualClock, SendFailure, SentSms, SmsSender};
+use smsbot_outbox::{Clock, ManualClock, Outbox, SendFailure, SentSms, SmsSender};
 use smsbot_domain::{ConsentSource, ConsentState, MessageSid, PhoneNumber};
-use smsbot_store::{Pool, contacts};
+use smsbot_store::{Pool, consent, contacts};
 use smsbot_test_support::TestDatabase;
 use smsbot_twilio::MessageStatus;
 
@@ -69,7 +69,7 @@ impl SmsSender for WatchingPhone {
         let contact = contacts::find_or_create_by_phone(&client, to)
             .await
             .unwrap();
-        let consent = contacts::consent_of(&client, contact).await.unwrap();
+        let consent = consent::consent_of(&client, contact).await.unwrap();
         let tz = self
             .zones
             .get(to.as_e164())
@@ -110,12 +110,7 @@ async fn run_case(zones: Vec<usize>, steps: Vec<Step>) -> (Vec<String>, usize) {
     });
     let queue = Arc::new(MemoryQueue::default());
     let dispatcher = dispatcher(&db, queue.clone(), 60);
-    let sender = OutboundSender {
-        pool: db.pool.clone(),
-        sms: phone_watch.clone(),
-        clock: clock.clone(),
-        config: SenderConfig::new(BUSINESS.to_owned(), business_tz()),
-    };
+    let sender = OutboundSender::new(db.pool.clone(), Outbox::new(db.pool.clone(), phone_watch.clone()), clock.clone(), SenderConfig::new(BUSINESS.to_owned(), business_tz()));
     launch(&db, "Hi", all(), 5, clock.now()).await;
     for step in steps {
         match step {
@@ -131,7 +126,7 @@ async fn run_case(zones: Vec<usize>, steps: Vec<Step>) -> (Vec<String>, usize) {
                     ConsentState::OptedIn
                 };
                 let client = db.pool.get().await.unwrap();
-                contacts::set_consent(&client, ids[i], state, ConsentSource::Keyword, None)
+                consent::set_consent(&client, ids[i], state, ConsentSource::Keyword, None)
                     .await
                     .unwrap();
             }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use smsbot_campaigns::housekeeping::{Housekeeping, HousekeepingConfig};
 use smsbot_campaigns::{QuietHours, ReminderConfig, Reminders};
-use smsbot_conversation::{Clock, ConsoleSender, Conversation, ManualClock, Policy, TurnOutcome};
+use smsbot_conversation::{Conversation, Policy, TurnOutcome};
+use smsbot_outbox::{Clock, ConsoleSender, ManualClock, Outbox};
 use smsbot_domain::{InboundSms, MessageSid, PhoneNumber, SmsBody};
 use smsbot_nlu::OfflineUnderstander;
 use smsbot_store::appointments::{self, BookingOutcome, BookingRules};
@@ -36,24 +37,14 @@ impl Clinic {
         let db = TestDatabase::create().await;
         let clock = Arc::new(ManualClock::at(now));
         let phone = Arc::new(ConsoleSender::quiet());
-        let reminders = Reminders {
-            pool: db.pool.clone(),
-            sms: phone.clone(),
-            config: ReminderConfig {
+        let reminders = Reminders::new(db.pool.clone(), Outbox::new(db.pool.clone(), phone.clone()), ReminderConfig {
                 hours_before: 24,
                 lookahead: Duration::minutes(15),
                 quiet: QuietHours::default(),
                 business_name: BUSINESS.to_owned(),
                 business_timezone: business_tz(),
-                lease_seconds: 30.0,
-            },
-        };
-        let conversation = Conversation {
-            pool: db.pool.clone(),
-            understander: Arc::new(OfflineUnderstander),
-            sender: phone.clone(),
-            clock: clock.clone(),
-            policy: Policy {
+            });
+        let conversation = Conversation::new(db.pool.clone(), Arc::new(OfflineUnderstander), Outbox::new(db.pool.clone(), phone.clone()), clock.clone(), Policy {
                 timezone: business_tz(),
                 business_name: BUSINESS.to_owned(),
                 lead_time: Duration::hours(1),
@@ -62,8 +53,7 @@ impl Clinic {
                 conversation_ttl: Duration::minutes(30),
                 offers_per_reply: 3,
                 min_confidence: 0.5,
-            },
-        };
+            });
         let client = db.pool.get().await.unwrap();
         let provider = availability::ensure_provider(&client, "Alex")
             .await

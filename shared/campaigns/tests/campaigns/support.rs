@@ -10,10 +10,10 @@ use smsbot_aws::SqsQueue;
 use smsbot_campaigns::dispatcher::{Dispatcher, DispatcherConfig, TickReport};
 use smsbot_campaigns::sender::{OutboundSender, SenderConfig};
 use smsbot_campaigns::{OutboundMessage, OutboundQueue};
-use smsbot_conversation::sender::TwilioSender;
-use smsbot_conversation::{Clock, ManualClock, SmsSender};
+use smsbot_outbox::{Clock, ManualClock, Outbox, SmsSender, TwilioSender};
 use smsbot_domain::{ConsentSource, ConsentState, PhoneNumber};
 use smsbot_store::campaigns::{self, Campaign, CampaignStatus, NewCampaign};
+use smsbot_store::consent;
 use smsbot_store::contacts::{self, NewContact};
 use smsbot_store::messages::{self, StatusUpdate};
 use smsbot_test_support::twilio_standin::TwilioStandIn;
@@ -103,12 +103,7 @@ impl Engine {
         let twilio = TwilioStandIn::start().await;
         let clock = Arc::new(ManualClock::at(now));
         let dispatcher = dispatcher(&db, Arc::new(queue.clone()), tick_seconds);
-        let sender = OutboundSender {
-            pool: db.pool.clone(),
-            sms: twilio_sender(&twilio),
-            clock: clock.clone(),
-            config: SenderConfig::new(BUSINESS.to_owned(), business_tz()),
-        };
+        let sender = OutboundSender::new(db.pool.clone(), Outbox::new(db.pool.clone(), twilio_sender(&twilio)), clock.clone(), SenderConfig::new(BUSINESS.to_owned(), business_tz()));
         Self {
             db,
             queue,
@@ -171,7 +166,7 @@ impl Engine {
 
     pub async fn opt_out(&self, contact: i64) {
         let client = self.db.pool.get().await.unwrap();
-        contacts::set_consent(
+        consent::set_consent(
             &client,
             contact,
             ConsentState::OptedOut,

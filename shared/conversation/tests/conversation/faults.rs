@@ -8,9 +8,8 @@ use async_trait::async_trait;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use chrono::DateTime;
 use chrono_tz::Tz;
-use smsbot_conversation::{
-    ConsoleSender, SendFailure, SentSms, SmsSender, handle_batch, sender::TwilioSender,
-};
+use smsbot_conversation::handle_batch;
+use smsbot_outbox::{ConsoleSender, SendFailure, SentSms, SmsSender, TwilioSender};
 use smsbot_domain::PhoneNumber;
 use smsbot_nlu::{OfflineUnderstander, Understander, Understanding};
 use smsbot_test_support::TestDatabase;
@@ -80,12 +79,16 @@ async fn postgres_going_down_mid_batch_leaves_the_rest_for_retry_and_loses_nothi
         name: bot.db.name.clone(),
         url: bot.db.url.clone(),
     });
-    let mut conversation = bot.conversation.clone();
-    conversation.understander = Arc::new(OutageOnCall {
-        db: db.clone(),
-        nth: 2,
-        calls: AtomicUsize::new(0),
-    });
+    let conversation = TestBot::conversation_understanding(
+        &bot.db,
+        Arc::new(OutageOnCall {
+            db: db.clone(),
+            nth: 2,
+            calls: AtomicUsize::new(0),
+        }),
+        bot.phone.clone(),
+        bot.clock.clone(),
+    );
     let batch = event(vec![
         record("r1", ANA, "hello", "SM00000000000000000000000000000a01"),
         record(
@@ -158,8 +161,7 @@ impl SmsSender for DownFor {
 #[tokio::test]
 async fn a_failed_record_holds_back_the_rest_of_its_group_but_not_other_groups() {
     let bot = TestBot::start().await;
-    let mut conversation = bot.conversation.clone();
-    conversation.sender = Arc::new(DownFor(ANA, ConsoleSender::quiet()));
+    let conversation = bot.sending_through(Arc::new(DownFor(ANA, ConsoleSender::quiet())));
 
     let response = handle_batch(
         &conversation,
@@ -206,8 +208,7 @@ async fn twilio_conversation(
         reqwest::Client::new(),
     )
     .unwrap();
-    let mut conversation = bot.conversation.clone();
-    conversation.sender = Arc::new(TwilioSender::new(
+    bot.sending_through(Arc::new(TwilioSender::new(
         client,
         smsbot_twilio::Sender::PhoneNumber("+14155550199".to_owned()),
         Some(
@@ -215,8 +216,7 @@ async fn twilio_conversation(
                 .parse()
                 .unwrap(),
         ),
-    ));
-    conversation
+    )))
 }
 
 #[tokio::test]

@@ -9,9 +9,8 @@ use axum::http::{Request, StatusCode};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 use smsbot_aws::{IdempotencyStore, SqsQueue};
-use smsbot_conversation::{
-    Clock, ConsoleSender, Conversation, ManualClock, Policy, SmsSender, handle_batch,
-};
+use smsbot_conversation::{Conversation, Policy, handle_batch};
+use smsbot_outbox::{Clock, ConsoleSender, ManualClock, Outbox, SmsSender};
 use smsbot_domain::PhoneNumber;
 use smsbot_nlu::{OfflineUnderstander, Understander};
 use smsbot_store::availability::{self, NewSlot};
@@ -97,14 +96,22 @@ impl TestBot {
         sender: Arc<dyn SmsSender>,
         clock: Arc<dyn Clock>,
     ) -> Conversation {
-        let understander: Arc<dyn Understander> = Arc::new(OfflineUnderstander);
-        Conversation {
-            pool: db.pool.clone(),
-            understander,
-            sender,
-            clock,
-            policy: policy(),
-        }
+        Self::conversation_understanding(db, Arc::new(OfflineUnderstander), sender, clock)
+    }
+
+    pub fn conversation_understanding(
+        db: &TestDatabase,
+        understander: Arc<dyn Understander>,
+        sender: Arc<dyn SmsSender>,
+        clock: Arc<dyn Clock>,
+    ) -> Conversation {
+        let outbox = Outbox::new(db.pool.clone(), sender);
+        Conversation::new(db.pool.clone(), understander, outbox, clock, policy())
+    }
+
+    /// The bot's conversation, replying through `sender` instead of the console.
+    pub fn sending_through(&self, sender: Arc<dyn SmsSender>) -> Conversation {
+        Self::conversation_with(&self.db, sender, self.clock.clone())
     }
 
     /// Opens slots of 30 minutes at these local start times, with this capacity.

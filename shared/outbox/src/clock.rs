@@ -1,4 +1,6 @@
-//! The time source, behind a port so tests can drive the clock instead of sleeping.
+//! The time source, behind a port so tests can drive the clock instead of
+//! sleeping. Every use case that decides by the time (quiet hours, expiry,
+//! reminders) takes it from here.
 
 use std::sync::Mutex;
 

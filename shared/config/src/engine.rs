@@ -1,18 +1,13 @@
-//! The engine's own settings, read from the environment like
-//! `smsbot_config::Settings` (which holds the shared ones: database, Twilio,
-//! business name and timezone, queue URL). Defaults suit a one-minute dispatch
-//! schedule and a fifteen-minute housekeeping schedule.
+//! The outbound engine's part of the settings (campaign dispatch, sending,
+//! reminders, housekeeping), read with the rest by `Settings::from_vars`.
+//! Defaults suit a one-minute dispatch schedule and a fifteen-minute
+//! housekeeping schedule.
 
 use std::collections::HashMap;
 
 use chrono::Duration;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{name} is invalid: {reason}")]
-pub struct SettingsError {
-    pub name: &'static str,
-    pub reason: String,
-}
+use crate::ConfigError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineSettings {
@@ -33,17 +28,13 @@ pub struct EngineSettings {
 }
 
 impl EngineSettings {
-    pub fn from_env() -> Result<Self, SettingsError> {
-        Self::from_vars(&std::env::vars().collect())
-    }
-
-    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, SettingsError> {
-        let number = |name: &'static str, default: i64, min: i64| -> Result<i64, SettingsError> {
+    pub(crate) fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let number = |name: &'static str, default: i64, min: i64| -> Result<i64, ConfigError> {
             match vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
                 None => Ok(default),
                 Some(raw) => match raw.parse::<i64>() {
                     Ok(n) if n >= min => Ok(n),
-                    _ => Err(SettingsError {
+                    _ => Err(ConfigError::Invalid {
                         name,
                         reason: format!("must be a whole number of at least {min}"),
                     }),
@@ -79,9 +70,12 @@ mod tests {
         let defaults = EngineSettings::from_vars(&HashMap::new()).unwrap();
         assert_eq!(defaults.reminder_hours_before, 24);
         let vars = HashMap::from([("REMINDER_HOURS_BEFORE".to_owned(), "soon".to_owned())]);
-        assert_eq!(
-            EngineSettings::from_vars(&vars).unwrap_err().name,
-            "REMINDER_HOURS_BEFORE"
-        );
+        assert!(matches!(
+            EngineSettings::from_vars(&vars),
+            Err(ConfigError::Invalid {
+                name: "REMINDER_HOURS_BEFORE",
+                ..
+            })
+        ));
     }
 }

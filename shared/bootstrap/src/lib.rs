@@ -1,0 +1,275 @@
+//! The composition root: every production dependency is built here, once per
+//! process, from the one `Settings`, and handed to the routers and handlers
+//! that take them already built.
+//!
+//! A Lambda's `main` loads an [`App`] and asks it for the one thing it runs;
+//! `smsbot serve` asks the same `App` for all of them, so they share one
+//! database pool and one set of clients. Must not hold business rules: only
+//! which adapter serves which port.
+
+use std::sync::{Arc, OnceLock};
+
+use aws_config::SdkConfig;
+use secrecy::ExposeSecret;
+use smsbot_admin::AdminState;
+use smsbot_aws::{IdempotencyStore, SqsQueue};
+use smsbot_campaigns::dispatcher::DispatcherConfig;
+use smsbot_campaigns::housekeeping::HousekeepingConfig;
+use smsbot_campaigns::{
+    Dispatcher, Housekeeping, OutboundQueue, OutboundSender, QuietHours, ReminderConfig,
+    Reminders, SenderConfig,
+};
+use smsbot_config::{ConfigError, Settings};
+use smsbot_conversation::{Conversation, Policy};
+use smsbot_nlu::{HybridUnderstander, OpenRouterClient, OpenRouterConfig};
+use smsbot_outbox::{
+    Clock, ConsoleSender, Outbox, SmsSender, SystemClock, TwilioSender, status_callback_url,
+};
+use smsbot_store::Pool;
+use smsbot_twilio::{AuthToken, RequestValidator, TwilioClient};
+use smsbot_webhook::WebhookState;
+
+/// Why a process could not start: reported once at cold start, by name.
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("loading the app secret failed")]
+    Secrets(#[from] smsbot_aws::SecretsError),
+    #[error("the database pool could not be built")]
+    Store(#[from] smsbot_store::StoreError),
+    #[error("invalid Twilio auth token")]
+    TwilioToken(#[from] smsbot_twilio::TokenError),
+    #[error("the Twilio client could not be built")]
+    TwilioClient(#[from] smsbot_twilio::ClientConfigError),
+    #[error("the OpenRouter client could not be built")]
+    OpenRouter(#[from] smsbot_nlu::OpenRouterConfigError),
+}
+
+/// Where SMS go: Twilio, or (local process only) the console.
+#[derive(Clone)]
+pub enum SmsChannel {
+    Twilio(Arc<TwilioSender>),
+    Console(Arc<ConsoleSender>),
+}
+
+impl SmsChannel {
+    pub fn sender(&self) -> Arc<dyn SmsSender> {
+        match self {
+            Self::Twilio(s) => s.clone(),
+            Self::Console(s) => s.clone(),
+        }
+    }
+}
+
+/// The settings, the AWS configuration and what is built from them, each once.
+pub struct App {
+    settings: Settings,
+    sdk: SdkConfig,
+    pool: OnceLock<Pool>,
+    clock: Arc<dyn Clock>,
+}
+
+impl App {
+    /// The environment with the app secret overlaid (AWS Secrets Manager), as
+    /// every Lambda starts.
+    pub async fn load() -> Result<Self, BootstrapError> {
+        let sdk = smsbot_aws::sdk_config().await;
+        let settings = smsbot_aws::load_settings(&sdk).await?;
+        Ok(Self::new(settings, sdk))
+    }
+
+    pub fn new(settings: Settings, sdk: SdkConfig) -> Self {
+        Self {
+            settings,
+            sdk,
+            pool: OnceLock::new(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn sdk(&self) -> &SdkConfig {
+        &self.sdk
+    }
+
+    /// The one database pool of this process (it connects lazily).
+    pub fn pool(&self) -> Result<Pool, BootstrapError> {
+        if let Some(pool) = self.pool.get() {
+            return Ok(pool.clone());
+        }
+        let pool = smsbot_store::connect(
+            self.settings.require_database_url()?,
+            self.settings.database_pool_size,
+        )?;
+        // Another thread may have won the race; either pool is as good.
+        Ok(self.pool.get_or_init(|| pool).clone())
+    }
+
+    /// Twilio when its credentials are set; otherwise the console if
+    /// `allow_console` (the local process), else an error naming what is missing.
+    pub fn sms_channel(&self, allow_console: bool) -> Result<SmsChannel, BootstrapError> {
+        let s = &self.settings;
+        let (Some(account_sid), Some(sender)) = (&s.twilio_account_sid, &s.twilio_sender) else {
+            if allow_console {
+                return Ok(SmsChannel::Console(Arc::new(ConsoleSender::default())));
+            }
+            return Err(ConfigError::Missing("TWILIO_ACCOUNT_SID and TWILIO_PHONE_NUMBER").into());
+        };
+        let token = s
+            .require_twilio_auth_tokens()?
+            .first()
+            .map(|t| (*t).to_owned())
+            .ok_or(ConfigError::Missing("TWILIO_AUTH_TOKEN"))?;
+        let client = TwilioClient::new(
+            s.twilio_api_base.clone(),
+            account_sid.clone(),
+            AuthToken::new(token)?,
+            reqwest::Client::new(),
+        )?;
+        let from = match sender {
+            smsbot_config::Sender::MessagingService(sid) => {
+                smsbot_twilio::Sender::MessagingService(sid.to_string())
+            }
+            smsbot_config::Sender::PhoneNumber(phone) => {
+                smsbot_twilio::Sender::PhoneNumber(phone.as_e164().to_owned())
+            }
+        };
+        let status_callback = s.public_base_url.as_ref().map(status_callback_url);
+        Ok(SmsChannel::Twilio(Arc::new(TwilioSender::new(
+            client,
+            from,
+            status_callback,
+        ))))
+    }
+
+    /// The one send path, through `channel`.
+    pub fn outbox(&self, channel: &SmsChannel) -> Result<Outbox, BootstrapError> {
+        Ok(Outbox::new(self.pool()?, channel.sender()))
+    }
+
+    /// Offline understanding, asking OpenRouter below the threshold when a key is set.
+    pub fn understander(&self) -> Result<Arc<HybridUnderstander>, BootstrapError> {
+        let s = &self.settings;
+        let llm = match &s.openrouter_api_key {
+            Some(key) => Some(OpenRouterClient::new(
+                OpenRouterConfig::new(key.expose_secret().to_owned(), s.openrouter_model.clone()),
+                reqwest::Client::new(),
+            )?),
+            None => None,
+        };
+        Ok(Arc::new(HybridUnderstander::new(
+            llm,
+            s.llm_confidence_threshold,
+        )))
+    }
+
+    pub fn inbound_queue(&self) -> Result<SqsQueue, BootstrapError> {
+        Ok(SqsQueue::new(
+            aws_sdk_sqs::Client::new(&self.sdk),
+            self.settings.require_inbound_queue_url()?,
+        ))
+    }
+
+    pub fn outbound_queue(&self) -> Result<SqsQueue, BootstrapError> {
+        let url = self
+            .settings
+            .outbound_queue_url
+            .clone()
+            .ok_or(ConfigError::Missing("OUTBOUND_QUEUE_URL"))?;
+        Ok(SqsQueue::new(aws_sdk_sqs::Client::new(&self.sdk), url))
+    }
+
+    /// The Twilio webhooks: signature check, DynamoDB claims, the FIFO queue, and
+    /// the pool for status callbacks.
+    pub fn webhook(&self) -> Result<WebhookState, BootstrapError> {
+        let tokens = self
+            .settings
+            .require_twilio_auth_tokens()?
+            .into_iter()
+            .map(|t| AuthToken::new(t.to_owned()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(WebhookState::new(
+            Arc::new(RequestValidator::new(tokens)?),
+            self.settings.require_public_base_url()?.clone(),
+            Arc::new(self.idempotency_store()?),
+            Arc::new(self.inbound_queue()?),
+            Arc::new(self.pool()?),
+        ))
+    }
+
+    pub fn admin(&self) -> Result<AdminState, BootstrapError> {
+        let api_key = self
+            .settings
+            .admin_api_key
+            .clone()
+            .ok_or(ConfigError::Missing("ADMIN_API_KEY"))?;
+        Ok(AdminState::new(
+            self.pool()?,
+            Arc::new(api_key),
+            self.settings.default_region,
+            aws_sdk_dynamodb::Client::new(&self.sdk),
+            self.settings.require_idempotency_table()?.to_owned(),
+        ))
+    }
+
+    pub fn conversation(&self, outbox: Outbox) -> Result<Conversation, BootstrapError> {
+        Ok(Conversation::new(
+            self.pool()?,
+            self.understander()?,
+            outbox,
+            self.clock.clone(),
+            Policy::from_settings(&self.settings),
+        ))
+    }
+
+    pub fn dispatcher(&self, queue: Arc<dyn OutboundQueue>) -> Result<Dispatcher, BootstrapError> {
+        let s = &self.settings;
+        Ok(Dispatcher {
+            pool: self.pool()?,
+            queue,
+            config: DispatcherConfig::from_settings(&s.engine, s.business_timezone.tz()),
+        })
+    }
+
+    pub fn outbound_sender(&self, outbox: Outbox) -> Result<OutboundSender, BootstrapError> {
+        let s = &self.settings;
+        let mut config = SenderConfig::new(s.business_name.clone(), s.business_timezone.tz());
+        config.max_attempts = s.engine.send_max_attempts;
+        Ok(OutboundSender::new(
+            self.pool()?,
+            outbox,
+            self.clock.clone(),
+            config,
+        ))
+    }
+
+    pub fn housekeeping(&self, outbox: Outbox) -> Result<Housekeeping, BootstrapError> {
+        let s = &self.settings;
+        let reminders = ReminderConfig {
+            hours_before: s.engine.reminder_hours_before,
+            lookahead: s.engine.housekeeping_interval,
+            quiet: QuietHours::default(),
+            business_name: s.business_name.clone(),
+            business_timezone: s.business_timezone.tz(),
+        };
+        Ok(Housekeeping {
+            pool: self.pool()?,
+            reminders: Reminders::new(self.pool()?, outbox, reminders),
+            config: HousekeepingConfig {
+                state_grace: s.engine.state_grace,
+                complete_after: s.engine.complete_after,
+            },
+        })
+    }
+
+    fn idempotency_store(&self) -> Result<IdempotencyStore, BootstrapError> {
+        Ok(IdempotencyStore::new(
+            aws_sdk_dynamodb::Client::new(&self.sdk),
+            self.settings.require_idempotency_table()?,
+        ))
+    }
+}

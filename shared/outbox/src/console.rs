@@ -1,0 +1,70 @@
+//! The local stand-in for a phone: prints each SMS and keeps it per recipient
+//! until the chat simulator takes it. Local development and tests only.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use smsbot_domain::{MessageSid, PhoneNumber};
+use smsbot_twilio::MessageStatus;
+
+use crate::port::{SendFailure, SentSms, SmsSender};
+
+#[derive(Default)]
+pub struct ConsoleSender {
+    outbox: Mutex<HashMap<String, Vec<String>>>,
+    counter: AtomicU64,
+    quiet: bool,
+}
+
+impl ConsoleSender {
+    /// A sender that does not print (tests).
+    pub fn quiet() -> Self {
+        Self {
+            quiet: true,
+            ..Self::default()
+        }
+    }
+
+    /// How many messages were sent in all.
+    pub fn sent_count(&self) -> u64 {
+        self.counter.load(Ordering::Relaxed)
+    }
+
+    /// Removes and returns the messages sent to `to` so far.
+    pub fn take(&self, to: &str) -> Vec<String> {
+        self.messages().remove(to).unwrap_or_default()
+    }
+
+    /// Everything sent so far, per recipient (without removing it).
+    pub fn all(&self) -> HashMap<String, Vec<String>> {
+        self.messages().clone()
+    }
+
+    fn messages(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<String>>> {
+        // A panic elsewhere while holding the lock leaves the map usable.
+        self.outbox.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[async_trait]
+impl SmsSender for ConsoleSender {
+    async fn send(&self, to: &PhoneNumber, body: &str) -> Result<SentSms, SendFailure> {
+        self.counter.fetch_add(1, Ordering::Relaxed);
+        let sid = MessageSid::parse(&format!("SM{}", uuid::Uuid::new_v4().simple()))
+            .map_err(|e| SendFailure::Transient(Box::new(e)))?;
+        if !self.quiet {
+            // Local development only: the console is the recipient's phone.
+            println!("[sms to {}] {body}", to.masked());
+        }
+        self.messages()
+            .entry(to.as_e164().to_owned())
+            .or_default()
+            .push(body.to_owned());
+        Ok(SentSms {
+            sid,
+            status: MessageStatus::Queued,
+        })
+    }
+}

@@ -1,0 +1,302 @@
+//! Outbound messages, from recorded to sent or refused: the bookkeeping of the
+//! one send protocol (`smsbot_outbox::Outbox::deliver`).
+//!
+//! Owns the outbound rows of `messages` and the campaign recipient and contact
+//! columns a send's outcome changes. Every message is recorded before it is
+//! sent, claimed under a lease by exactly one worker, and then either gets its
+//! Twilio SID, goes back to unclaimed (transient failure) or is refused for good.
+//! Must not decide whether a failure is transient or what a Twilio code means:
+//! the outbox does.
+
+use deadpool_postgres::GenericClient;
+use smsbot_domain::{ConsentSource, ConsentState, SmsBody};
+
+use crate::appointments::AppointmentId;
+use crate::campaigns::CampaignId;
+use crate::contacts::{self, ContactId};
+use crate::messages::MessageId;
+use crate::{Pool, StoreError, consent};
+
+/// Why a message is sent; decides what else its outcome touches.
+#[derive(Debug, Clone, Copy)]
+pub enum Purpose<'a> {
+    /// The answer to an inbound message: at most one per inbound message.
+    Reply {
+        inbound: MessageId,
+        correlation_id: &'a str,
+    },
+    /// A campaign message: its recipient row follows the send's outcome.
+    Campaign(CampaignId),
+    /// An appointment reminder.
+    Reminder(AppointmentId),
+}
+
+/// An outbound message about to be recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct NewOutbound<'a> {
+    pub contact_id: ContactId,
+    pub body: &'a SmsBody,
+    pub purpose: Purpose<'a>,
+}
+
+/// Records an outbound message before it is sent, so a crash after Twilio
+/// accepted it can be recognised. For a reply, a second call returns the first
+/// row's id (the unique `reply_to_id`); the other purposes keep the id on their
+/// own row (recipient, reminder) so a retry reuses it.
+pub async fn record(
+    db: &impl GenericClient,
+    message: &NewOutbound<'_>,
+) -> Result<MessageId, StoreError> {
+    const CONTEXT: &str = "recording an outbound message";
+    let (reply_to, correlation_id, campaign_id, appointment_id) = match message.purpose {
+        Purpose::Reply {
+            inbound,
+            correlation_id,
+        } => (Some(inbound), Some(correlation_id), None, None),
+        Purpose::Campaign(id) => (None, None, Some(id), None),
+        Purpose::Reminder(id) => (None, None, None, Some(id)),
+    };
+    let inserted = db
+        .query_opt(
+            "INSERT INTO messages (contact_id, direction, body, status, segments, reply_to_id,
+                                   correlation_id, campaign_id, appointment_id)
+             VALUES ($1, 'outbound', $2, 'pending', $3, $4, $5, $6, $7)
+             ON CONFLICT (reply_to_id) DO NOTHING
+             RETURNING id",
+            &[
+                &message.contact_id,
+                &message.body.as_str(),
+                &(message.body.segments() as i32),
+                &reply_to,
+                &correlation_id,
+                &campaign_id,
+                &appointment_id,
+            ],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    if let Some(row) = inserted {
+        return Ok(row.get(0));
+    }
+    db.query_one(
+        "SELECT id FROM messages WHERE reply_to_id = $1",
+        &[&reply_to],
+    )
+    .await
+    .map(|row| row.get(0))
+    .map_err(|e| StoreError::query(CONTEXT, e))
+}
+
+/// An outbound message this worker may now hand to the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedSend {
+    pub id: MessageId,
+    pub contact_id: ContactId,
+    pub to_e164: String,
+    pub body: String,
+}
+
+/// Claims an unsent outbound message for `lease_seconds`, only while, at this
+/// very statement, the contact has a number and is opted in and, for a campaign
+/// message, the number was not refused before, the recipient is still queued
+/// for this message and the campaign is running. `None` when it was sent
+/// already, refused, must not go, or another worker holds a live lease on it.
+pub async fn claim(
+    pool: &Pool,
+    message_id: MessageId,
+    lease_seconds: f64,
+) -> Result<Option<ClaimedSend>, StoreError> {
+    const CONTEXT: &str = "claiming a send";
+    let client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
+    let row = client
+        .query_opt(
+            "UPDATE messages m
+                SET send_lease_until = now() + make_interval(secs => $2),
+                    send_attempts = send_attempts + 1, updated_at = now()
+               FROM contacts c
+              WHERE m.id = $1 AND c.id = m.contact_id AND c.phone IS NOT NULL
+                AND c.consent = 'opted_in'
+                AND m.direction = 'outbound' AND m.twilio_sid IS NULL AND m.status = 'pending'
+                AND (m.send_lease_until IS NULL OR m.send_lease_until < now())
+                AND (m.campaign_id IS NULL OR (
+                        c.phone_invalid_at IS NULL
+                    AND EXISTS (SELECT 1 FROM campaign_recipients r
+                                  JOIN campaigns k ON k.id = r.campaign_id
+                                 WHERE r.campaign_id = m.campaign_id
+                                   AND r.contact_id = m.contact_id
+                                   AND r.message_id = m.id AND r.status = 'queued'
+                                   AND k.status = 'running')))
+              RETURNING m.id, m.contact_id, c.phone, m.body",
+            &[&message_id, &lease_seconds],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    Ok(row.map(|r| ClaimedSend {
+        id: r.get(0),
+        contact_id: r.get(1),
+        to_e164: r.get(2),
+        body: r.get(3),
+    }))
+}
+
+/// Stores the SID the provider gave a message with the status it answered,
+/// marks a campaign recipient sent, then applies any status callback that
+/// arrived before the SID was known. One transaction: a crash leaves either
+/// nothing or all of it.
+pub async fn attach_sid(
+    pool: &Pool,
+    message_id: MessageId,
+    twilio_sid: &str,
+    status: &str,
+    rank: i16,
+) -> Result<(), StoreError> {
+    const CONTEXT: &str = "attaching a Twilio SID";
+    let mut client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
+    let tx = client
+        .transaction()
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    tx.execute(
+        "UPDATE messages SET twilio_sid = $2, status = $3, status_rank = $4, updated_at = now()
+          WHERE id = $1",
+        &[&message_id, &twilio_sid, &status, &rank],
+    )
+    .await
+    .map_err(|e| StoreError::query(CONTEXT, e))?;
+    tx.execute(
+        "UPDATE campaign_recipients r
+            SET status = 'sent', attempts = attempts + 1, last_error = NULL, updated_at = now()
+           FROM messages m
+          WHERE m.id = $1 AND r.campaign_id = m.campaign_id AND r.contact_id = m.contact_id
+            AND r.message_id = m.id AND r.status = 'queued'",
+        &[&message_id],
+    )
+    .await
+    .map_err(|e| StoreError::query(CONTEXT, e))?;
+    tx.execute(
+        "UPDATE messages m
+            SET status = e.status, status_rank = e.status_rank,
+                error_code = COALESCE(e.error_code, m.error_code), updated_at = now()
+           FROM (SELECT status, status_rank, error_code FROM message_status_events
+                  WHERE twilio_sid = $1 ORDER BY status_rank DESC, id DESC LIMIT 1) e
+          WHERE m.twilio_sid = $1 AND m.status_rank < e.status_rank",
+        &[&twilio_sid],
+    )
+    .await
+    .map_err(|e| StoreError::query(CONTEXT, e))?;
+    tx.commit()
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))
+}
+
+/// Gives up a send lease after a transient failure, so a retry may send at once.
+pub async fn release(pool: &Pool, message_id: MessageId) -> Result<(), StoreError> {
+    const CONTEXT: &str = "releasing a send";
+    let client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
+    client
+        .execute(
+            "UPDATE messages SET send_lease_until = NULL WHERE id = $1 AND twilio_sid IS NULL",
+            &[&message_id],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    Ok(())
+}
+
+/// What a refusal says about the recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The carrier blocks us (Twilio 21610): the contact is opted out.
+    OptedOutAtCarrier,
+    /// The number cannot take SMS: the contact's number is marked invalid.
+    InvalidNumber,
+    /// Anything else: only this message fails.
+    Failed,
+}
+
+impl Refusal {
+    /// The campaign recipient status this refusal ends in.
+    fn recipient_status(self) -> &'static str {
+        match self {
+            Self::OptedOutAtCarrier => "skipped_consent",
+            Self::InvalidNumber => "invalid_number",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// Refuses a message for good: a campaign recipient ends first (otherwise the
+/// message's failure would count as a delivery failure in the campaign's
+/// counters), then the message fails with `error_code`, then the contact is
+/// opted out or its number marked invalid, all in one transaction.
+pub async fn refuse(
+    pool: &Pool,
+    message_id: MessageId,
+    refusal: Refusal,
+    error_code: Option<i32>,
+) -> Result<(), StoreError> {
+    const CONTEXT: &str = "refusing a send";
+    let reason = error_code.map_or_else(|| "refused".to_owned(), |c| format!("twilio error {c}"));
+    let mut client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
+    let tx = client
+        .transaction()
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    tx.execute(
+        "UPDATE campaign_recipients r SET status = $2, last_error = $3, updated_at = now()
+           FROM messages m
+          WHERE m.id = $1 AND r.campaign_id = m.campaign_id AND r.contact_id = m.contact_id
+            AND r.status IN ('pending', 'queued')",
+        &[&message_id, &refusal.recipient_status(), &reason],
+    )
+    .await
+    .map_err(|e| StoreError::query(CONTEXT, e))?;
+    let contact: Option<ContactId> = tx
+        .query_opt(
+            "UPDATE messages SET status = 'failed', status_rank = 100, error_code = $2,
+                    send_lease_until = NULL, updated_at = now()
+              WHERE id = $1 AND twilio_sid IS NULL AND status = 'pending'
+              RETURNING contact_id",
+            &[&message_id, &error_code],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?
+        .and_then(|row| row.get(0));
+    match (refusal, contact) {
+        (Refusal::OptedOutAtCarrier, Some(contact)) => {
+            consent::set_consent(
+                &tx,
+                contact,
+                ConsentState::OptedOut,
+                ConsentSource::CarrierOptOut,
+                Some(&reason),
+            )
+            .await?;
+        }
+        (Refusal::InvalidNumber, Some(contact)) => {
+            contacts::mark_phone_invalid(&tx, contact, error_code).await?;
+        }
+        _ => {}
+    }
+    tx.commit()
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))
+}
+
+/// Marks an unsent outbound message as never to be sent (e.g. the contact opted
+/// out between recording and sending), inside the caller's transaction.
+pub async fn abandon_unsent(
+    db: &impl GenericClient,
+    message_id: MessageId,
+    error_code: Option<i32>,
+) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE messages SET status = 'failed', status_rank = 100, error_code = $2,
+                send_lease_until = NULL, updated_at = now()
+          WHERE id = $1 AND twilio_sid IS NULL AND status = 'pending'",
+        &[&message_id, &error_code],
+    )
+    .await
+    .map_err(|e| StoreError::query("abandoning an unsent message", e))?;
+    Ok(())
+}
