@@ -54,7 +54,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let channel = app.sms_channel(true)?;
     let outbox = app.outbox(&channel)?;
     let conversation = app.conversation(outbox.clone())?;
-    let mut router = smsbot_webhook::router(app.webhook()?).merge(smsbot_admin::router(app.admin()?));
+    let mut router =
+        smsbot_webhook::router(app.webhook()?).merge(smsbot_admin::router(app.admin()?));
     if let SmsChannel::Console(console) = &channel {
         router = router.merge(outbox_router(console.clone()));
     }

@@ -14,6 +14,8 @@ use smsbot_domain::AppointmentStatus;
 use smsbot_store::appointments as store;
 use utoipa::{IntoParams, ToSchema};
 
+use smsbot_domain::{AppointmentId, ContactId, ProviderId, SlotId};
+
 use crate::AdminState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
@@ -22,10 +24,14 @@ use crate::validate;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Appointment {
-    pub id: i64,
-    pub contact_id: i64,
-    pub slot_id: i64,
-    pub provider_id: i64,
+    #[schema(value_type = i64)]
+    pub id: AppointmentId,
+    #[schema(value_type = i64)]
+    pub contact_id: ContactId,
+    #[schema(value_type = i64)]
+    pub slot_id: SlotId,
+    #[schema(value_type = i64)]
+    pub provider_id: ProviderId,
     pub service_id: Option<i64>,
     pub status: AppointmentStatus,
     pub starts_at: DateTime<Utc>,
@@ -62,7 +68,8 @@ impl TryFrom<store::AppointmentDetail> for Appointment {
 pub struct AppointmentFilters {
     /// Only this contact's appointments.
     #[param(minimum = 1)]
-    pub contact_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub contact_id: Option<ContactId>,
     /// Appointments starting at or after this instant (RFC 3339 with an offset;
     /// encode `+` as `%2B`).
     pub from: Option<DateTime<FixedOffset>>,
@@ -91,7 +98,7 @@ pub async fn list(
     ApiQuery(page): ApiQuery<PageParams>,
     ApiQuery(filters): ApiQuery<AppointmentFilters>,
 ) -> Result<Json<Page<Appointment>>, ApiError> {
-    let request = page.resolve::<(DateTime<Utc>, i64)>()?;
+    let request = page.resolve::<(DateTime<Utc>, AppointmentId)>()?;
     let from = validate::query_instant("from", filters.from)?;
     let to = validate::query_instant("to", filters.to)?;
     if let (Some(from), Some(to)) = (from, to)
@@ -99,7 +106,7 @@ pub async fn list(
     {
         return Err(ApiError::bad_request("from must not be after to"));
     }
-    if filters.contact_id.is_some_and(|id| id < 1) {
+    if filters.contact_id.is_some_and(|id| id.get() < 1) {
         return Err(ApiError::bad_request("contact_id must be a positive id"));
     }
     let filter = store::AppointmentFilter {
@@ -135,7 +142,7 @@ pub async fn list(
 )]
 pub async fn cancel(
     State(state): State<AdminState>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<AppointmentId>,
 ) -> Result<Json<Appointment>, ApiError> {
     let mut db = state.db().await?;
     let tx = db.transaction().await.map_err(store_error)?;
@@ -166,7 +173,7 @@ pub async fn cancel(
 )]
 pub async fn no_show(
     State(state): State<AdminState>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<AppointmentId>,
 ) -> Result<Json<Appointment>, ApiError> {
     let mut db = state.db().await?;
     let tx = db.transaction().await.map_err(store_error)?;

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use smsbot_store::availability as store;
 use utoipa::{IntoParams, ToSchema};
 
+use smsbot_domain::{ProviderId, SlotId};
+
 use crate::AdminState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
@@ -23,8 +25,10 @@ const MAX_CAPACITY: i32 = 1000;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Slot {
-    pub id: i64,
-    pub provider_id: i64,
+    #[schema(value_type = i64)]
+    pub id: SlotId,
+    #[schema(value_type = i64)]
+    pub provider_id: ProviderId,
     /// `null`: any service may be booked in it.
     pub service_id: Option<i64>,
     pub starts_at: DateTime<Utc>,
@@ -96,7 +100,7 @@ pub async fn list(
     ApiQuery(page): ApiQuery<PageParams>,
     ApiQuery(filters): ApiQuery<SlotFilters>,
 ) -> Result<Json<Page<Slot>>, ApiError> {
-    let request = page.resolve::<(DateTime<Utc>, i64)>()?;
+    let request = page.resolve::<(DateTime<Utc>, SlotId)>()?;
     let from = validate::query_instant("from", filters.from)?;
     let to = validate::query_instant("to", filters.to)?;
     if let (Some(from), Some(to)) = (from, to)
@@ -115,9 +119,9 @@ pub async fn list(
         }
     }
     let filter = store::SlotFilter {
+        provider_id: filters.provider_id.map(ProviderId::new),
         from,
         to,
-        provider_id: filters.provider_id,
         service_id: filters.service_id,
         open_only: filters.available.unwrap_or(false),
     };
@@ -145,7 +149,7 @@ pub async fn create(
     State(state): State<AdminState>,
     ApiJson(body): ApiJson<NewSlot>,
 ) -> Result<(StatusCode, Json<Slot>), ApiError> {
-    let provider_id = validate::positive_id("provider_id", body.provider_id)?;
+    let provider_id = ProviderId::new(validate::positive_id("provider_id", body.provider_id)?);
     let service_id = body
         .service_id
         .map(|id| validate::positive_id("service_id", id))

@@ -13,6 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
+use smsbot_domain::CampaignId;
 use smsbot_domain::campaign::{CampaignKind, CampaignStatus, Event, Template};
 use smsbot_store::campaigns as store;
 use utoipa::{IntoParams, ToSchema};
@@ -51,7 +52,8 @@ pub struct Counters {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Campaign {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: CampaignId,
     pub name: String,
     pub kind: CampaignKind,
     pub template: String,
@@ -182,7 +184,7 @@ pub async fn list(
     ApiQuery(page): ApiQuery<PageParams>,
     ApiQuery(filters): ApiQuery<CampaignFilters>,
 ) -> Result<Json<Page<Campaign>>, ApiError> {
-    let request = page.resolve::<i64>()?;
+    let request = page.resolve::<CampaignId>()?;
     let rows = store::list(
         &state.db().await?,
         filters.status,
@@ -258,7 +260,7 @@ pub async fn create(
 )]
 pub async fn get(
     State(state): State<AdminState>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CampaignId>,
 ) -> Result<Json<Campaign>, ApiError> {
     let campaign = store::get(&state.db().await?, id)
         .await?
@@ -281,7 +283,7 @@ pub async fn get(
 )]
 pub async fn update(
     State(state): State<AdminState>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CampaignId>,
     ApiJson(body): ApiJson<CampaignChanges>,
 ) -> Result<Json<Campaign>, ApiError> {
     let name = body
@@ -341,14 +343,11 @@ pub async fn update(
     }
 }
 
-async fn not_editable_or_gone(db: &deadpool_postgres::Object, id: i64) -> ApiError {
+async fn not_editable_or_gone(db: &deadpool_postgres::Object, id: CampaignId) -> ApiError {
     match store::get(db, id).await {
         Ok(Some(campaign)) => ApiError::conflict(
             "campaign_not_editable",
-            format!(
-                "a {} campaign can no longer be edited",
-                campaign.status
-            ),
+            format!("a {} campaign can no longer be edited", campaign.status),
         ),
         Ok(None) => ApiError::NotFound("campaign"),
         Err(e) => e.into(),
@@ -357,7 +356,7 @@ async fn not_editable_or_gone(db: &deadpool_postgres::Object, id: i64) -> ApiErr
 
 async fn transition(
     state: &AdminState,
-    id: i64,
+    id: CampaignId,
     event: Event,
 ) -> Result<Json<Campaign>, ApiError> {
     let db = state.db().await?;
@@ -398,7 +397,7 @@ async fn transition(
 )]
 pub async fn launch(
     State(state): State<AdminState>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CampaignId>,
 ) -> Result<Json<Campaign>, ApiError> {
     transition(&state, id, Event::Launch).await
 }
@@ -417,7 +416,7 @@ pub async fn launch(
 )]
 pub async fn pause(
     State(state): State<AdminState>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CampaignId>,
 ) -> Result<Json<Campaign>, ApiError> {
     transition(&state, id, Event::Pause).await
 }
@@ -436,7 +435,7 @@ pub async fn pause(
 )]
 pub async fn resume(
     State(state): State<AdminState>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CampaignId>,
 ) -> Result<Json<Campaign>, ApiError> {
     transition(&state, id, Event::Resume).await
 }
@@ -455,7 +454,7 @@ pub async fn resume(
 )]
 pub async fn cancel(
     State(state): State<AdminState>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CampaignId>,
 ) -> Result<Json<Campaign>, ApiError> {
     transition(&state, id, Event::Cancel).await
 }

@@ -14,6 +14,8 @@ use smsbot_domain::{ConsentSource, ConsentState, PhoneNumber, Timezone};
 use smsbot_store::contacts as store;
 use utoipa::{IntoParams, ToSchema};
 
+use smsbot_domain::ContactId;
+
 use crate::AdminState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -50,7 +52,8 @@ impl From<ConsentState> for Consent {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Contact {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ContactId,
     /// E.164.
     #[schema(example = "+14155550100")]
     pub phone: String,
@@ -147,7 +150,7 @@ pub async fn list(
     ApiQuery(page): ApiQuery<PageParams>,
     ApiQuery(filters): ApiQuery<ContactFilters>,
 ) -> Result<Json<Page<Contact>>, ApiError> {
-    let request = page.resolve::<i64>()?;
+    let request = page.resolve::<ContactId>()?;
     let tag = filters
         .tag
         .as_deref()
@@ -226,7 +229,7 @@ pub async fn create(
 )]
 pub async fn get(
     State(state): State<AdminState>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<ContactId>,
 ) -> Result<Json<Contact>, ApiError> {
     store::find_active(&state.db().await?, id)
         .await?
@@ -248,7 +251,7 @@ pub async fn get(
 )]
 pub async fn update(
     State(state): State<AdminState>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<ContactId>,
     ApiJson(body): ApiJson<ContactChanges>,
 ) -> Result<Json<Contact>, ApiError> {
     let name = match &body.name {
@@ -294,7 +297,7 @@ pub async fn update(
 )]
 pub async fn delete(
     State(state): State<AdminState>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<ContactId>,
 ) -> Result<StatusCode, ApiError> {
     if store::erase(&state.pool, id).await? {
         Ok(StatusCode::NO_CONTENT)

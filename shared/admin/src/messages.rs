@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use smsbot_store::{contacts, messages as store};
 use utoipa::{IntoParams, ToSchema};
 
+use smsbot_domain::{AppointmentId, CampaignId, ContactId, MessageId};
+
 use crate::AdminState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiQuery;
@@ -26,8 +28,10 @@ pub enum Direction {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Message {
-    pub id: i64,
-    pub contact_id: i64,
+    #[schema(value_type = i64)]
+    pub id: MessageId,
+    #[schema(value_type = i64)]
+    pub contact_id: ContactId,
     pub direction: Direction,
     /// The text; `null` once the contact's data was erased.
     pub body: Option<String>,
@@ -39,8 +43,10 @@ pub struct Message {
     /// Twilio error code of a failed delivery.
     pub error_code: Option<i32>,
     pub segments: i32,
-    pub campaign_id: Option<i64>,
-    pub appointment_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub campaign_id: Option<CampaignId>,
+    #[schema(value_type = Option<i64>)]
+    pub appointment_id: Option<AppointmentId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -50,7 +56,8 @@ pub struct Message {
 pub struct MessageFilters {
     /// The contact whose messages to list.
     #[param(minimum = 1)]
-    pub contact_id: i64,
+    #[param(value_type = i64)]
+    pub contact_id: ContactId,
 }
 
 /// A contact's messages, oldest first.
@@ -69,7 +76,7 @@ pub async fn list(
     ApiQuery(page): ApiQuery<PageParams>,
     ApiQuery(filters): ApiQuery<MessageFilters>,
 ) -> Result<Json<Page<Message>>, ApiError> {
-    let request = page.resolve::<i64>()?;
+    let request = page.resolve::<MessageId>()?;
     let db = state.db().await?;
     if contacts::find_active(&db, filters.contact_id)
         .await?
@@ -97,8 +104,8 @@ pub async fn list(
                 status: m.status,
                 error_code: m.error_code,
                 segments: m.segments,
-                campaign_id: m.campaign_id,
-                appointment_id: m.appointment_id,
+                campaign_id: m.campaign_id.map(CampaignId::new),
+                appointment_id: m.appointment_id.map(AppointmentId::new),
                 created_at: m.created_at,
                 updated_at: m.updated_at,
             })

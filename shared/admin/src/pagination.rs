@@ -41,27 +41,55 @@ pub trait CursorKey: Sized {
     fn from_text(text: &str) -> Option<Self>;
 }
 
+/// Row ids a list can be ordered by.
+pub trait ListId: Copy {
+    fn from_raw(raw: i64) -> Self;
+    fn raw(self) -> i64;
+}
+
+macro_rules! list_id {
+    ($($id:ty),+) => {$(
+        impl ListId for $id {
+            fn from_raw(raw: i64) -> Self {
+                <$id>::new(raw)
+            }
+
+            fn raw(self) -> i64 {
+                self.get()
+            }
+        }
+    )+};
+}
+
+list_id!(
+    smsbot_domain::ContactId,
+    smsbot_domain::SlotId,
+    smsbot_domain::AppointmentId,
+    smsbot_domain::CampaignId,
+    smsbot_domain::MessageId
+);
+
 /// Lists in id order.
-impl CursorKey for i64 {
+impl<I: ListId> CursorKey for I {
     fn to_text(&self) -> String {
-        format!("i:{self}")
+        format!("i:{}", self.raw())
     }
 
     fn from_text(text: &str) -> Option<Self> {
-        text.strip_prefix("i:")?.parse().ok()
+        text.strip_prefix("i:")?.parse().ok().map(I::from_raw)
     }
 }
 
 /// Lists in time order, ties broken by id.
-impl CursorKey for (DateTime<Utc>, i64) {
+impl<I: ListId> CursorKey for (DateTime<Utc>, I) {
     fn to_text(&self) -> String {
-        format!("t:{}:{}", self.0.timestamp_micros(), self.1)
+        format!("t:{}:{}", self.0.timestamp_micros(), self.1.raw())
     }
 
     fn from_text(text: &str) -> Option<Self> {
         let (micros, id) = text.strip_prefix("t:")?.split_once(':')?;
         let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
-        Some((at, id.parse().ok()?))
+        Some((at, I::from_raw(id.parse().ok()?)))
     }
 }
 
@@ -130,13 +158,20 @@ mod tests {
     fn a_time_cursor_reads_back_the_same_key() {
         let key = (
             DateTime::from_timestamp_micros(1_767_000_000_123_456).unwrap(),
-            42_i64,
+            smsbot_domain::SlotId::new(42),
         );
-        assert_eq!(<(DateTime<Utc>, i64)>::from_text(&key.to_text()), Some(key));
+        assert_eq!(
+            <(DateTime<Utc>, smsbot_domain::SlotId)>::from_text(&key.to_text()),
+            Some(key)
+        );
     }
 
     #[test]
     fn an_id_cursor_is_not_a_time_cursor() {
-        assert_eq!(<(DateTime<Utc>, i64)>::from_text(&7_i64.to_text()), None);
+        let id = smsbot_domain::ContactId::new(7);
+        assert_eq!(
+            <(DateTime<Utc>, smsbot_domain::ContactId)>::from_text(&id.to_text()),
+            None
+        );
     }
 }

@@ -16,8 +16,8 @@ use smsbot_aws::{IdempotencyStore, SqsQueue};
 use smsbot_campaigns::dispatcher::DispatcherConfig;
 use smsbot_campaigns::housekeeping::HousekeepingConfig;
 use smsbot_campaigns::{
-    Dispatcher, Housekeeping, OutboundQueue, OutboundSender, QuietHours, ReminderConfig,
-    Reminders, SenderConfig,
+    Dispatcher, Housekeeping, OutboundQueue, OutboundSender, QuietHours, ReminderConfig, Reminders,
+    SenderConfig,
 };
 use smsbot_config::{ConfigError, Settings};
 use smsbot_conversation::{Conversation, Policy};

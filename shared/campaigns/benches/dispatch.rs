@@ -17,6 +17,7 @@ use smsbot_campaigns::outbound::DiscardingQueue;
 use smsbot_campaigns::plan::{self, Zones};
 use smsbot_campaigns::sender::{OutboundSender, SenderConfig};
 use smsbot_campaigns::{OutboundMessage, QuietHours};
+use smsbot_domain::{CampaignId, ContactId};
 use smsbot_outbox::{ManualClock, Outbox, TwilioSender};
 use smsbot_store::campaign_recipients::{self, AudienceFilter, DueRecipient, Reachability};
 use smsbot_store::campaigns::{self, CampaignStatus, NewCampaign};
@@ -61,7 +62,7 @@ fn now() -> DateTime<Utc> {
 fn planner_alone() {
     let recipients: Vec<DueRecipient> = (0..RECIPIENTS)
         .map(|i| DueRecipient {
-            contact_id: i,
+            contact_id: ContactId::new(i),
             due_at: now(),
             timezone: Some(ZONES[i as usize % ZONES.len()].to_owned()),
             reachability: if i % 50 == 0 {
@@ -83,7 +84,7 @@ fn planner_alone() {
     );
 }
 
-async fn launch(db: &TestDatabase, rate: i32) -> i64 {
+async fn launch(db: &TestDatabase, rate: i32) -> CampaignId {
     let client = db.pool.get().await.expect("connection");
     let audience = serde_json::json!({"type": "all_opted_in"});
     let created = campaigns::create(
@@ -234,7 +235,7 @@ async fn sender_throughput() {
         Arc::new(ManualClock::at(at)),
         SenderConfig::new("Bench".to_owned(), chrono_tz::America::New_York),
     );
-    let queued: Vec<i64> = {
+    let queued: Vec<ContactId> = {
         let c = db.pool.get().await.expect("connection");
         c.query(
             "SELECT contact_id FROM campaign_recipients WHERE campaign_id = $1 AND status = 'queued'",

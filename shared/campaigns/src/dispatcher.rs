@@ -17,12 +17,13 @@ use smsbot_store::campaign_recipients::{self, DispatchOutcome};
 use smsbot_store::campaigns::{self, Campaign, CampaignStatus};
 use smsbot_store::{Pool, StoreError};
 
-use smsbot_domain::campaign::Event;
+use crate::audience;
 use crate::outbound::{OutboundMessage, OutboundQueue, Paced};
 use crate::plan::{self, Decision, Zones};
 use crate::quiet::QuietHours;
-use crate::audience;
 use smsbot_config::EngineSettings;
+use smsbot_domain::campaign::Event;
+use smsbot_domain::{CampaignId, ContactId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
@@ -107,7 +108,7 @@ impl Dispatcher {
     /// One tick at `now`.
     pub async fn tick(&self, now: DateTime<Utc>) -> Result<TickReport, DispatchError> {
         let mut report = TickReport::default();
-        let mut after = 0;
+        let mut after = CampaignId::new(0);
         loop {
             let mut client = self.pool.get().await?;
             let tx = client.transaction().await?;
@@ -135,7 +136,7 @@ impl Dispatcher {
             let filter = match audience::parse(&campaign.audience) {
                 Ok(filter) => filter,
                 Err(err) => {
-                    tracing::error!(campaign_id = campaign.id, error = %err, "campaign not started: unreadable audience");
+                    tracing::error!(campaign_id = %campaign.id, error = %err, "campaign not started: unreadable audience");
                     return Ok(report);
                 }
             };
@@ -151,7 +152,7 @@ impl Dispatcher {
             }
             campaign.status = next;
             report.started = 1;
-            tracing::info!(campaign_id = campaign.id, targeted = ?picked, "campaign started");
+            tracing::info!(campaign_id = %campaign.id, targeted = ?picked, "campaign started");
         }
         if !campaign.status.sends() {
             return Ok(report);
@@ -184,7 +185,7 @@ impl Dispatcher {
         }
         if campaign_recipients::complete_if_done(tx, campaign.id).await? {
             report.completed = 1;
-            tracing::info!(campaign_id = campaign.id, "campaign completed");
+            tracing::info!(campaign_id = %campaign.id, "campaign completed");
         }
         Ok(report)
     }
@@ -194,7 +195,7 @@ impl Dispatcher {
         &self,
         tx: &deadpool_postgres::Transaction<'_>,
         campaign: &Campaign,
-        decisions: &[(i64, Decision)],
+        decisions: &[(ContactId, Decision)],
         now: DateTime<Utc>,
         already_sent: usize,
     ) -> Result<TickReport, DispatchError> {
@@ -237,7 +238,7 @@ impl Dispatcher {
         };
         if !failed.is_empty() {
             tracing::warn!(
-                campaign_id = campaign.id,
+                campaign_id = %campaign.id,
                 failed = failed.len(),
                 "SQS refused some sends; they stay pending"
             );

@@ -6,13 +6,14 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use smsbot_aws::SqsQueue;
 use smsbot_aws::queue::BatchEntry;
+use smsbot_domain::{CampaignId, ContactId};
 
 /// What the sender receives: which recipient to send. Nothing else travels, so a
 /// message redelivered late still acts on the current state in Postgres.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboundMessage {
-    pub campaign_id: i64,
-    pub contact_id: i64,
+    pub campaign_id: CampaignId,
+    pub contact_id: ContactId,
 }
 
 /// One message and how long SQS should hold it back (pacing).

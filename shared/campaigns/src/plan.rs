@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use smsbot_domain::ContactId;
 use smsbot_store::campaign_recipients::{DueRecipient, Reachability};
 
 use crate::quiet::QuietHours;
@@ -70,7 +71,7 @@ pub fn plan(
     now: DateTime<Utc>,
     quiet: &QuietHours,
     zones: &mut Zones,
-) -> Vec<(i64, Decision)> {
+) -> Vec<(ContactId, Decision)> {
     recipients
         .iter()
         .map(|r| {

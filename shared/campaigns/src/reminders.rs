@@ -9,11 +9,10 @@
 //! send failed transiently is retried by the next run. Must not decide what C, R
 //! or X do: the conversation does.
 
-
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use smsbot_conversation::state::{Listed, State};
 use smsbot_conversation::replies;
+use smsbot_conversation::state::{Listed, State};
 use smsbot_domain::SmsBody;
 use smsbot_outbox::{Delivery, Outbox};
 use smsbot_store::messages::MessageId;

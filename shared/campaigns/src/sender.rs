@@ -19,8 +19,8 @@ use std::sync::Arc;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use smsbot_domain::SmsBody;
 use smsbot_domain::campaign::{RenderContext, Template};
+use smsbot_domain::{ContactId, SmsBody};
 use smsbot_outbox::{Clock, DeliverError, Delivery, Outbox, SendFailure};
 use smsbot_store::campaign_recipients::{self as recipients, Reachability, SendContext, Unsent};
 use smsbot_store::messages::MessageId;
@@ -128,11 +128,11 @@ impl OutboundSender {
             match parsed {
                 Some(Ok(message)) => match self.send(message).await {
                     Ok(outcome) => {
-                        tracing::info!(campaign_id = message.campaign_id, contact_id = message.contact_id, ?outcome, "campaign record handled");
+                        tracing::info!(campaign_id = %message.campaign_id, contact_id = %message.contact_id, ?outcome, "campaign record handled");
                         None
                     }
                     Err(err) => {
-                        tracing::warn!(campaign_id = message.campaign_id, error = %err, "campaign record will be retried");
+                        tracing::warn!(campaign_id = %message.campaign_id, error = %err, "campaign record will be retried");
                         Some(id)
                     }
                 },
@@ -258,7 +258,7 @@ impl OutboundSender {
         &self,
         tx: &deadpool_postgres::Transaction<'_>,
         ctx: &SendContext,
-        contact_id: i64,
+        contact_id: ContactId,
         now: DateTime<Utc>,
     ) -> Result<Result<SmsBody, String>, SendError> {
         let template = match Template::parse(&ctx.template) {

@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use chrono::{TimeZone, Utc};
 use smsbot_conversation::{Conversation, Policy, handle_batch};
-use smsbot_outbox::{ConsoleSender, ManualClock, Outbox};
 use smsbot_domain::PhoneNumber;
 use smsbot_nlu::OfflineUnderstander;
+use smsbot_outbox::{ConsoleSender, ManualClock, Outbox};
 use smsbot_store::appointments::{self, BookingOutcome};
 use smsbot_store::availability::{self, NewSlot};
 use smsbot_store::contacts;
@@ -80,7 +80,13 @@ async fn main() {
         .unwrap();
 
     // 1. Turns: a three-turn booking conversation, many contacts one after another.
-    let conversation = Conversation::new(db.pool.clone(), Arc::new(OfflineUnderstander), Outbox::new(db.pool.clone(), Arc::new(ConsoleSender::quiet())), Arc::new(ManualClock::at(now)), policy());
+    let conversation = Conversation::new(
+        db.pool.clone(),
+        Arc::new(OfflineUnderstander),
+        Outbox::new(db.pool.clone(), Arc::new(ConsoleSender::quiet())),
+        Arc::new(ManualClock::at(now)),
+        policy(),
+    );
     let script = ["hi there", "can I book tomorrow at 3pm?", "yes"];
     let mut samples = Vec::new();
     let mut n = 0;
@@ -103,7 +109,7 @@ async fn main() {
     );
 
     // 2. Booking throughput with 8 workers contending for one slot's row lock.
-    let slot_id: i64 = client
+    let slot_id: smsbot_domain::SlotId = client
         .query_one("SELECT min(id) FROM availability_slots", &[])
         .await
         .unwrap()

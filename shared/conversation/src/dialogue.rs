@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use deadpool_postgres::GenericClient;
+use smsbot_domain::ContactId;
 use smsbot_nlu::{Direction, Intent, Understanding};
 use smsbot_store::StoreError;
 use smsbot_store::appointments::{self, BookingOutcome, RescheduleOutcome};
@@ -21,7 +22,7 @@ use crate::window::{names_a_time, search_window};
 pub struct Step<'a, C> {
     pub db: &'a C,
     pub policy: &'a Policy,
-    pub contact_id: i64,
+    pub contact_id: ContactId,
     pub now: DateTime<Utc>,
     /// The message as written: a reminder's C, R or X means nothing to the NLU.
     pub text: &'a str,
@@ -150,7 +151,10 @@ impl<C: GenericClient> Step<'_, C> {
             }
             Intent::MyAppointments => {
                 let upcoming = self.upcoming().await?;
-                Ok(say(State::Idle, replies::appointment_list(&upcoming, self.tz())))
+                Ok(say(
+                    State::Idle,
+                    replies::appointment_list(&upcoming, self.tz()),
+                ))
             }
             Intent::Greeting => Ok(say(State::Idle, replies::greeting(business))),
             Intent::Goodbye => Ok(say(State::Idle, replies::goodbye().to_owned())),

@@ -202,13 +202,13 @@ mod tests {
     fn the_longest_replies_fit_in_two_segments() {
         let shown: Vec<Offer> = (0..3)
             .map(|i| Offer {
-                slot_id: i,
+                slot_id: smsbot_domain::SlotId::new(i),
                 starts_at: at("2026-12-30T15:30:00Z") + chrono::Duration::hours(i),
             })
             .collect();
         let listed: Vec<Listed> = (0..3)
             .map(|i| Listed {
-                appointment_id: i,
+                appointment_id: smsbot_domain::AppointmentId::new(i),
                 starts_at: at("2026-12-30T15:30:00Z") + chrono::Duration::days(i),
             })
             .collect();

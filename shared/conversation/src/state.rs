@@ -7,18 +7,19 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use smsbot_domain::{AppointmentId, SlotId};
 
 /// A slot the bot offered, with the start time it showed the customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Offer {
-    pub slot_id: i64,
+    pub slot_id: SlotId,
     pub starts_at: DateTime<Utc>,
 }
 
 /// One of the customer's appointments, as listed to them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Listed {
-    pub appointment_id: i64,
+    pub appointment_id: AppointmentId,
     pub starts_at: DateTime<Utc>,
 }
 
@@ -90,7 +91,7 @@ mod tests {
         let state = State::AwaitingConfirmation {
             purpose: Purpose::Book,
             offer: Offer {
-                slot_id: 7,
+                slot_id: SlotId::new(7),
                 starts_at: "2026-03-05T20:00:00Z".parse().unwrap(),
             },
         };

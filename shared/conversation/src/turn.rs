@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
-use smsbot_domain::{ConsentSource, ConsentState, InboundSms, SmsBody, SmsBodyError};
+use smsbot_domain::{ConsentSource, ConsentState, ContactId, InboundSms, SmsBody, SmsBodyError};
 use smsbot_nlu::{Understander, Understanding};
 use smsbot_outbox::{Clock, DeliverError, Delivery, Outbox, SendFailure};
 use smsbot_store::messages::{self, InboundRecord, MessageId};
@@ -169,7 +169,10 @@ impl Conversation {
         };
         let local_now = now.with_timezone(&self.policy.timezone);
         Heard::Words {
-            understanding: self.understander.understand(sms.body.as_str(), local_now).await,
+            understanding: self
+                .understander
+                .understand(sms.body.as_str(), local_now)
+                .await,
             yes,
         }
     }
@@ -206,7 +209,10 @@ impl Conversation {
         };
         let answer = self.answer(&tx, contact, sms, heard, now).await?;
         let reply = match answer.reply {
-            Some(text) => Some(self.record_reply(&tx, contact, inbound_id, sms, text).await?),
+            Some(text) => Some(
+                self.record_reply(&tx, contact, inbound_id, sms, text)
+                    .await?,
+            ),
             None => None,
         };
         tx.commit().await.map_err(TurnError::Transaction)?;
@@ -222,7 +228,7 @@ impl Conversation {
     async fn answer(
         &self,
         tx: &Transaction<'_>,
-        contact: i64,
+        contact: ContactId,
         sms: &InboundSms,
         heard: Heard,
         now: DateTime<Utc>,
@@ -279,7 +285,7 @@ impl Conversation {
     async fn converse(
         &self,
         tx: &Transaction<'_>,
-        contact: i64,
+        contact: ContactId,
         u: &Understanding,
         text: &str,
         now: DateTime<Utc>,
@@ -318,7 +324,7 @@ impl Conversation {
     async fn record_reply(
         &self,
         tx: &Transaction<'_>,
-        contact: i64,
+        contact: ContactId,
         inbound: MessageId,
         sms: &InboundSms,
         text: String,

@@ -5,7 +5,9 @@
 //! ("no, thanks" is a refusal, "yes, book it" a confirmation, "thanks, bye" a
 //! goodbye), option selection ("2", "the second one") and the confidence.
 //! Must not: parse dates or times (it is told whether they were found), keep
-//! per-sentence tables, or do any I/O.
+//! per-sentence tables, do any I/O, or call the learned re-scorer: `model`
+//! reads these types and rules to build its features, so the rules stay the
+//! layer below it and the full classification lives in `model::classify`.
 
 use std::fmt;
 
@@ -503,18 +505,9 @@ fn is_book_verb(w: &str) -> bool {
     matches!(w, "book" | "schedule" | "reserve" | "setup" | "rebook")
 }
 
-/// Classifies a tokenized message: the lexicon rules, then the learned
-/// re-scorer ([`crate::model`]) over words and the rule scores.
-pub fn classify(toks: &[Tok], found: Found) -> Classified {
-    let (rule, score) = classify_rules(toks, found);
-    if rule.intent == Select {
-        return rule;
-    }
-    crate::model::rescore(toks, found, &score, rule)
-}
-
 /// The lexicon rules alone: their answer and the score of every intent
 /// (all zero for a selection, which the rules settle by themselves).
+/// `model::classify` puts the learned re-scorer on top of them.
 pub fn classify_rules(toks: &[Tok], found: Found) -> (Classified, [f32; N]) {
     let ws = words(toks);
     if let Some(sel) = selection(toks, &ws)
@@ -832,8 +825,8 @@ mod tests {
     use super::*;
     use crate::tokens::tokenize;
 
-    fn intent(text: &str) -> Intent {
-        classify(&tokenize(text), Found::default()).intent
+    fn rules(text: &str) -> Classified {
+        classify_rules(&tokenize(text), Found::default()).0
     }
 
     #[test]
@@ -844,46 +837,10 @@ mod tests {
 
     #[test]
     fn the_second_one_selects_option_two() {
-        let c = classify(&tokenize("the second one"), Found::default());
+        let c = rules("the second one");
         assert_eq!(c.intent, Select);
         assert_eq!(c.selection, Some(2));
-        assert_eq!(
-            classify(&tokenize("2"), Found::default()).selection,
-            Some(2)
-        );
-        assert_eq!(
-            classify(&tokenize("option 3 pls"), Found::default()).selection,
-            Some(3)
-        );
-    }
-
-    #[test]
-    fn domain_requests() {
-        assert_eq!(intent("I need to book an appt"), Book);
-        assert_eq!(intent("pls cancel my appointment"), Cancel);
-        assert_eq!(
-            intent("can I move my appointment to another day"),
-            Reschedule
-        );
-        assert_eq!(intent("what times are available"), Availability);
-    }
-
-    #[test]
-    fn conversational_replies() {
-        assert_eq!(intent("yes please"), Affirm);
-        assert_eq!(intent("no thanks"), Deny);
-        assert_eq!(intent("thanks, bye!"), Goodbye);
-        assert_eq!(intent("hello there"), Greeting);
-        assert_eq!(intent("help"), Help);
-    }
-
-    #[test]
-    fn no_later_asks_for_a_later_alternative() {
-        let c = classify(
-            &tokenize("anything else? something later"),
-            Found::default(),
-        );
-        assert_eq!(c.intent, Alternatives);
-        assert_eq!(c.direction, Some(Direction::Later));
+        assert_eq!(rules("2").selection, Some(2));
+        assert_eq!(rules("option 3 pls").selection, Some(3));
     }
 }

@@ -7,6 +7,12 @@
 //! Submodules own the tokenizer, date, time and intent rules (with the
 //! learned intent re-scorer in `model`); `eval` owns the
 //! scoring of labelled corpora (the only place that reads files).
+//! The understanding modules form layers, each using only those before it:
+//! `tokens`; `date`, `time` and `intent` (the intent types and lexicon
+//! rules); `prepare` (one message's tokens, dates and times); `model` (the
+//! re-scorer's features and weights, and the full intent classification);
+//! then [`understand`]. The trainer reads the same features the re-scorer
+//! scores, so the features must not depend on the classification they feed.
 //! [`understander`] puts the rules and the optional LLM ([`openrouter`], the
 //! only module that calls the network) behind one async trait.
 //! Must not (outside `openrouter`): call the network, read the clock (the
@@ -18,13 +24,16 @@ pub mod eval;
 pub mod intent;
 pub mod model;
 pub mod openrouter;
+mod prepare;
 pub mod time;
 pub mod tokens;
 pub mod understander;
 
-use chrono::{DateTime, LocalResult, NaiveDate, NaiveTime, TimeZone};
+use chrono::{DateTime, NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+
+use prepare::{Prepared, prepare};
 
 pub use intent::{Direction, Intent};
 pub use openrouter::{LlmError, OpenRouterClient, OpenRouterConfig, OpenRouterConfigError};
@@ -64,72 +73,12 @@ impl Understanding {
     /// gap; an ambiguous one (repeated by DST) takes the earlier instant.
     pub fn instant(&self, tz: Tz) -> Option<DateTime<Tz>> {
         let naive = self.date?.and_time(self.time?);
-        local_instant(tz, naive)
+        prepare::local_instant(tz, naive)
     }
 }
 
 /// Default confidence threshold below which the LLM would be consulted.
 pub const DEFAULT_LLM_THRESHOLD: f32 = 0.6;
-
-fn local_instant(tz: Tz, naive: chrono::NaiveDateTime) -> Option<DateTime<Tz>> {
-    match tz.from_local_datetime(&naive) {
-        LocalResult::Single(t) => Some(t),
-        LocalResult::Ambiguous(a, _) => Some(a),
-        LocalResult::None => {
-            // Spring forward: read the wall time with the offset in force just
-            // before the gap, so 02:30 EST becomes 03:30 EDT.
-            let before = tz
-                .from_local_datetime(&(naive - chrono::Duration::hours(3)))
-                .earliest()?;
-            let offset = chrono::Offset::fix(before.offset());
-            let utc = naive - chrono::Duration::seconds(offset.local_minus_utc().into());
-            Some(tz.from_utc_datetime(&utc))
-        }
-    }
-}
-
-/// The tokens, dates and times of one message, before the intent rules.
-pub(crate) struct Prepared {
-    pub toks: Vec<tokens::Tok>,
-    pub date: date::DateFound,
-    pub time: Option<NaiveTime>,
-    pub time_range: Option<(NaiveTime, NaiveTime)>,
-    pub found: intent::Found,
-}
-
-pub(crate) fn prepare(text: &str, now: DateTime<Tz>) -> Prepared {
-    let toks = tokens::tokenize(text);
-    let today = now.date_naive();
-    let d = date::find(&toks, today);
-    let t = time::find(&toks);
-    let mut time = t.time;
-    let mut time_range = t.range;
-    if time.is_none() && time_range.is_none() && d.evening {
-        time_range = NaiveTime::from_hms_opt(17, 0, 0).zip(NaiveTime::from_hms_opt(21, 0, 0));
-    }
-    // DST: a wall-clock time skipped on the named day (or today, when only a
-    // time is named) is moved forward to the first instant that exists.
-    if let Some(tm) = time {
-        let day = d.date.unwrap_or(today);
-        if let Some(inst) = local_instant(now.timezone(), day.and_time(tm))
-            && inst.date_naive() == day
-        {
-            time = Some(inst.time());
-        }
-    }
-    let found = intent::Found {
-        has_date: d.date.is_some() || d.range.is_some(),
-        has_time: time.is_some() || time_range.is_some(),
-        exact_time: time.is_some(),
-    };
-    Prepared {
-        toks,
-        date: d,
-        time,
-        time_range,
-        found,
-    }
-}
 
 /// Understands one message. `now` is the current instant in the business
 /// timezone; dates resolve to the future relative to its local date.
@@ -141,7 +90,7 @@ pub fn understand(text: &str, now: DateTime<Tz>) -> Understanding {
         time_range,
         found,
     } = prepare(text, now);
-    let r = intent::classify(&toks, found);
+    let r = model::classify(&toks, found);
     let mut confidence = r.confidence;
     if time.is_none() && time_range.is_none() && text.contains(|c: char| c.is_ascii_digit()) {
         // digits we did not read as a date, a time or an option: less sure
@@ -165,6 +114,7 @@ pub fn understand(text: &str, now: DateTime<Tz>) -> Understanding {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
     use chrono_tz::America::New_York;
 
     fn ny(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Tz> {

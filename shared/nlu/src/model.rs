@@ -6,7 +6,11 @@
 //! whether a date or time was found), the embedded weights
 //! (`intent_model.txt`, written by `examples/train_intent.rs` from the
 //! training part of the dev sets; the held-out part is every line whose
-//! [`held_out`] is true) and the choice between the model and the rules.
+//! [`held_out`] is true), the choice between the model and the rules, and so
+//! the full intent classification ([`classify`]: the rules, then the model).
+//! It builds on `intent` (types and lexicon rules) and `prepare`, never the
+//! other way round, so the trainer can read the features without the
+//! classification they feed.
 //! Must not: read files at run time, keep per-sentence tables (features seen
 //! in fewer than two training lines are dropped by the trainer), or allocate
 //! per feature on the request path (features are hashed, not built as
@@ -19,8 +23,9 @@ use std::sync::OnceLock;
 use chrono::DateTime;
 use chrono_tz::Tz;
 
-use crate::intent::{Classified, Found, Intent, N};
-use crate::tokens::Tok;
+use crate::intent::{Classified, Found, Intent, N, classify_rules};
+use crate::prepare::prepare;
+use crate::tokens::{Tok, number_word, ordinal_word};
 
 /// The embedded weights: one feature a line, `key<TAB>intent=weight ...`.
 const MODEL: &str = include_str!("intent_model.txt");
@@ -139,8 +144,8 @@ fn for_each_feature(
 
 /// The features of a message as `(key, value)` pairs, for the trainer.
 pub fn features(text: &str, now: DateTime<Tz>) -> Vec<(String, f32)> {
-    let p = crate::prepare(text, now);
-    let (rule, score) = crate::intent::classify_rules(&p.toks, p.found);
+    let p = prepare(text, now);
+    let (rule, score) = classify_rules(&p.toks, p.found);
     let mut out = Vec::new();
     for_each_feature(&p.toks, p.found, &score, rule.intent, |parts, v| {
         out.push((parts.join(" "), v));
@@ -150,8 +155,8 @@ pub fn features(text: &str, now: DateTime<Tz>) -> Vec<(String, f32)> {
 
 /// The lexicon rules' intent for a message, for the trainer's comparison.
 pub fn rule_intent(text: &str, now: DateTime<Tz>) -> Intent {
-    let p = crate::prepare(text, now);
-    crate::intent::classify_rules(&p.toks, p.found).0.intent
+    let p = prepare(text, now);
+    classify_rules(&p.toks, p.found).0.intent
 }
 
 /// The weights and the intents they score (an intent with no column is
@@ -245,6 +250,16 @@ fn probabilities(toks: &[Tok], found: Found, score: &[f32; N], rule: Intent) -> 
         *l /= sum;
     }
     Some(logit)
+}
+
+/// Classifies a tokenized message: the lexicon rules, then the learned
+/// re-scorer over words and the rule scores (a selection is the rules' alone).
+pub fn classify(toks: &[Tok], found: Found) -> Classified {
+    let (rule, score) = classify_rules(toks, found);
+    if rule.intent == Intent::Select {
+        return rule;
+    }
+    rescore(toks, found, &score, rule)
 }
 
 /// Combines the rules' answer with the model's: the model decides among the
@@ -403,6 +418,58 @@ fn is_when_word(w: &str) -> bool {
             | "how"
             | "or"
             | "and"
-    ) || crate::tokens::number_word(w).is_some()
-        || crate::tokens::ordinal_word(w).is_some()
+    ) || number_word(w).is_some()
+        || ordinal_word(w).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intent::Direction;
+    use crate::tokens::tokenize;
+
+    fn intent(text: &str) -> Intent {
+        classify(&tokenize(text), Found::default()).intent
+    }
+
+    #[test]
+    fn a_selection_is_the_rules_answer() {
+        let c = classify(&tokenize("the second one"), Found::default());
+        assert_eq!(c.intent, Intent::Select);
+        assert_eq!(c.selection, Some(2));
+        assert_eq!(
+            classify(&tokenize("option 3 pls"), Found::default()).selection,
+            Some(3)
+        );
+    }
+
+    #[test]
+    fn domain_requests() {
+        assert_eq!(intent("I need to book an appt"), Intent::Book);
+        assert_eq!(intent("pls cancel my appointment"), Intent::Cancel);
+        assert_eq!(
+            intent("can I move my appointment to another day"),
+            Intent::Reschedule
+        );
+        assert_eq!(intent("what times are available"), Intent::Availability);
+    }
+
+    #[test]
+    fn conversational_replies() {
+        assert_eq!(intent("yes please"), Intent::Affirm);
+        assert_eq!(intent("no thanks"), Intent::Deny);
+        assert_eq!(intent("thanks, bye!"), Intent::Goodbye);
+        assert_eq!(intent("hello there"), Intent::Greeting);
+        assert_eq!(intent("help"), Intent::Help);
+    }
+
+    #[test]
+    fn no_later_asks_for_a_later_alternative() {
+        let c = classify(
+            &tokenize("anything else? something later"),
+            Found::default(),
+        );
+        assert_eq!(c.intent, Intent::Alternatives);
+        assert_eq!(c.direction, Some(Direction::Later));
+    }
 }

@@ -76,12 +76,12 @@ impl Outbox {
                     i16::from(sent.status.rank()),
                 )
                 .await?;
-                tracing::info!(message_id = message, sid = %sent.sid, "sms sent");
+                tracing::info!(message_id = message.get(), sid = %sent.sid, "sms sent");
                 metrics::count(Metric::MessagesOut, 1);
                 Ok(Delivery::Sent(sent))
             }
             Err(failure) if failure.is_retryable() => {
-                tracing::warn!(message_id = message, error = %failure, "sms not sent yet");
+                tracing::warn!(message_id = message.get(), error = %failure, "sms not sent yet");
                 outbound::release(&self.pool, message).await?;
                 Ok(Delivery::Retry(failure))
             }
@@ -106,7 +106,7 @@ impl Outbox {
             SendFailure::InvalidRecipient { .. } => Refusal::InvalidNumber,
             _ => Refusal::Failed,
         };
-        tracing::warn!(message_id = message, error = %failure, "sms refused");
+        tracing::warn!(message_id = message.get(), error = %failure, "sms refused");
         outbound::refuse(&self.pool, message, refusal, failure.code()).await?;
         Ok(Delivery::Refused(failure))
     }

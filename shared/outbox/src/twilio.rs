@@ -13,7 +13,9 @@ use crate::port::{SendFailure, SentSms, SmsSender};
 pub fn status_callback_url(public_base: &Url) -> Url {
     let mut url = public_base.clone();
     if let Ok(mut segments) = url.path_segments_mut() {
-        segments.pop_if_empty().extend(["webhooks", "sms", "status"]);
+        segments
+            .pop_if_empty()
+            .extend(["webhooks", "sms", "status"]);
     }
     url
 }
@@ -69,7 +71,10 @@ mod tests {
                 "https://x.example/prod/",
                 "https://x.example/prod/webhooks/sms/status",
             ),
-            ("http://127.0.0.1:8000", "http://127.0.0.1:8000/webhooks/sms/status"),
+            (
+                "http://127.0.0.1:8000",
+                "http://127.0.0.1:8000/webhooks/sms/status",
+            ),
         ] {
             let url = status_callback_url(&Url::parse(base).unwrap());
             assert_eq!(url.as_str(), expected);

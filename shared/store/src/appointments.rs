@@ -17,7 +17,7 @@ use smsbot_domain::AppointmentStatus;
 use crate::availability::SlotId;
 use crate::contacts::ContactId;
 
-pub type AppointmentId = i64;
+pub use smsbot_domain::AppointmentId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Appointment {
@@ -189,7 +189,7 @@ pub async fn reschedule(
         )
         .await
         .map_err(|e| StoreError::query(CONTEXT, e))?;
-    let Some(target) = locked.iter().find(|r| r.get::<_, i64>(0) == new_slot_id) else {
+    let Some(target) = locked.iter().find(|r| r.get::<_, SlotId>(0) == new_slot_id) else {
         return Ok(RescheduleOutcome::SlotMissing);
     };
     let (starts_at, ends_at, capacity, booked): (DateTime<Utc>, DateTime<Utc>, i32, i32) =
@@ -301,7 +301,7 @@ pub struct AppointmentDetail {
     pub id: AppointmentId,
     pub contact_id: ContactId,
     pub slot_id: SlotId,
-    pub provider_id: i64,
+    pub provider_id: smsbot_domain::ProviderId,
     pub service_id: Option<i64>,
     /// Always valid: the column's CHECK holds the same vocabulary.
     pub status: AppointmentStatus,

@@ -11,12 +11,12 @@ use tokio_postgres::types::ToSql;
 
 use crate::StoreError;
 
-pub type SlotId = i64;
+pub use smsbot_domain::{ProviderId, SlotId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
     pub id: SlotId,
-    pub provider_id: i64,
+    pub provider_id: ProviderId,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub capacity: i32,
@@ -109,7 +109,10 @@ pub async fn by_id(db: &impl GenericClient, id: SlotId) -> Result<Option<Slot>, 
 }
 
 /// The provider with this name, created if missing.
-pub async fn ensure_provider(db: &impl GenericClient, name: &str) -> Result<i64, StoreError> {
+pub async fn ensure_provider(
+    db: &impl GenericClient,
+    name: &str,
+) -> Result<ProviderId, StoreError> {
     db.query_one(
         "INSERT INTO providers (name) VALUES ($1)
          ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
@@ -133,7 +136,7 @@ pub struct NewSlot {
 /// Returns how many were created.
 pub async fn insert_missing(
     db: &impl GenericClient,
-    provider_id: i64,
+    provider_id: ProviderId,
     slots: &[NewSlot],
 ) -> Result<u64, StoreError> {
     let starts: Vec<DateTime<Utc>> = slots.iter().map(|s| s.starts_at).collect();
@@ -155,7 +158,7 @@ pub async fn insert_missing(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotDetail {
     pub id: SlotId,
-    pub provider_id: i64,
+    pub provider_id: ProviderId,
     pub service_id: Option<i64>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
@@ -184,7 +187,7 @@ fn detail_from_row(row: &Row) -> SlotDetail {
 pub struct SlotFilter {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
-    pub provider_id: Option<i64>,
+    pub provider_id: Option<ProviderId>,
     pub service_id: Option<i64>,
     /// Only slots with capacity left.
     pub open_only: bool,
@@ -230,7 +233,7 @@ pub async fn list_filtered(
 /// One slot an operator adds (validated by the caller).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NewSlotDetail {
-    pub provider_id: i64,
+    pub provider_id: ProviderId,
     pub service_id: Option<i64>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
@@ -266,7 +269,7 @@ pub async fn insert_slot(
 /// Whether a provider and (when given) a service with these ids exist.
 pub async fn references_exist(
     db: &impl GenericClient,
-    provider_id: i64,
+    provider_id: ProviderId,
     service_id: Option<i64>,
 ) -> Result<(bool, bool), StoreError> {
     let row = db

@@ -12,7 +12,7 @@ use tokio_postgres::Row;
 
 use crate::StoreError;
 
-pub type CampaignId = i64;
+pub use smsbot_domain::CampaignId;
 
 pub use smsbot_domain::{CampaignKind, CampaignStatus};
 
@@ -62,7 +62,9 @@ fn from_row(row: &Row) -> Result<Campaign, StoreError> {
         quiet_start: row.get("quiet_start"),
         quiet_end: row.get("quiet_end"),
         rate_per_second: row.get("rate_per_second"),
-        status: row.try_get("status").map_err(vocabulary("campaign status"))?,
+        status: row
+            .try_get("status")
+            .map_err(vocabulary("campaign status"))?,
         recipients_materialised_at: row.get("recipients_materialised_at"),
         targeted: row.get("targeted"),
         sent: row.get("sent"),

@@ -9,7 +9,7 @@ use smsbot_domain::{ConsentSource, ConsentState};
 use crate::StoreError;
 use crate::consent::set_consent;
 
-pub type ContactId = i64;
+pub use smsbot_domain::ContactId;
 
 /// Finds the contact with this number or creates it (opted in, source `inbound`:
 /// someone who texts us may be answered). Safe under concurrent first messages.

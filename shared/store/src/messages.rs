@@ -125,7 +125,7 @@ pub async fn status_of(
     Ok(row.map(|r| (r.get(0), r.get(1))))
 }
 
-pub type MessageId = i64;
+pub use smsbot_domain::MessageId;
 
 /// Whether an inbound message was new or had been recorded before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -184,9 +184,7 @@ pub async fn attach_sid(
     )
     .await
     .map_err(|e| StoreError::query(CONTEXT, e))?;
-    tx.commit()
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))
+    tx.commit().await.map_err(|e| StoreError::query(CONTEXT, e))
 }
 
 /// Gives up a send lease after a transient failure, so a retry may send at once.
@@ -278,9 +276,7 @@ pub async fn refuse(
         }
         _ => {}
     }
-    tx.commit()
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))
+    tx.commit().await.map_err(|e| StoreError::query(CONTEXT, e))
 }
 
 /// Marks an unsent outbound message as never to be sent (e.g. the contact opted

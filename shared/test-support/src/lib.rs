@@ -1,11 +1,13 @@
 //! Test fixtures: a fresh database per test, fresh AWS resources in the emulator,
-//! the sample events of `events/`, and local stand-ins for Twilio
-//! ([`twilio_standin`]) and OpenRouter ([`openrouter_standin`]).
+//! the sample events of `events/`, local stand-ins for Twilio
+//! ([`twilio_standin`]) and OpenRouter ([`openrouter_standin`]), and the Lambda
+//! Runtime API stand-in that runs the function binaries ([`lambda_runtime_standin`]).
 //!
 //! The environment comes from `scripts/test` (or `scripts/dev-env`): `DATABASE_URL`
 //! names a server where tests may create databases, `AWS_ENDPOINT_URL` the local AWS
 //! emulator. Nothing here may reach a real AWS account or a shared database.
 
+pub mod lambda_runtime_standin;
 pub mod openrouter_standin;
 pub mod twilio_standin;
 
@@ -121,6 +123,19 @@ pub async fn create_idempotency_table(sdk: &aws_config::SdkConfig) -> String {
         .await
         .expect("create idempotency table");
     name
+}
+
+/// An app secret of its own for one test (a JSON object, as the template's
+/// `AppSecret`); returns its ARN, for `APP_SECRETS_ARN`.
+pub async fn create_app_secret(sdk: &aws_config::SdkConfig, values: &serde_json::Value) -> String {
+    let created = aws_sdk_secretsmanager::Client::new(sdk)
+        .create_secret()
+        .name(unique("smsbot/test/app"))
+        .secret_string(values.to_string())
+        .send()
+        .await
+        .expect("create the app secret");
+    created.arn().expect("the secret's ARN").to_owned()
 }
 
 /// Every message currently visible on the queue (drains it).

@@ -114,7 +114,7 @@ fn event_form(name: &str) -> Vec<(String, String)> {
 const OUTBOUND_SID: &str = "SM9a8b7c6d5e4f30211203f4e5d6c7b8a9";
 
 /// An outbound message to the status events' recipient, already accepted by Twilio.
-async fn outbound_message_awaiting_callbacks(db: &TestDatabase) -> i64 {
+async fn outbound_message_awaiting_callbacks(db: &TestDatabase) -> smsbot_domain::ContactId {
     let client = db.pool.get().await.unwrap();
     let phone = PhoneNumber::parse_e164("+14155550123").unwrap();
     let contact = contacts::find_or_create_by_phone(&client, &phone)

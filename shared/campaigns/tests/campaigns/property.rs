@@ -14,8 +14,8 @@ use chrono_tz::Tz;
 use proptest::prelude::*;
 use smsbot_campaigns::QuietHours;
 use smsbot_campaigns::sender::{OutboundSender, SenderConfig};
-use smsbot_outbox::{Clock, ManualClock, Outbox, SendFailure, SentSms, SmsSender};
 use smsbot_domain::{ConsentSource, ConsentState, MessageSid, PhoneNumber};
+use smsbot_outbox::{Clock, ManualClock, Outbox, SendFailure, SentSms, SmsSender};
 use smsbot_store::{Pool, consent, contacts};
 use smsbot_test_support::TestDatabase;
 use smsbot_twilio::MessageStatus;
@@ -110,7 +110,12 @@ async fn run_case(zones: Vec<usize>, steps: Vec<Step>) -> (Vec<String>, usize) {
     });
     let queue = Arc::new(MemoryQueue::default());
     let dispatcher = dispatcher(&db, queue.clone(), 60);
-    let sender = OutboundSender::new(db.pool.clone(), Outbox::new(db.pool.clone(), phone_watch.clone()), clock.clone(), SenderConfig::new(BUSINESS.to_owned(), business_tz()));
+    let sender = OutboundSender::new(
+        db.pool.clone(),
+        Outbox::new(db.pool.clone(), phone_watch.clone()),
+        clock.clone(),
+        SenderConfig::new(BUSINESS.to_owned(), business_tz()),
+    );
     launch(&db, "Hi", all(), 5, clock.now()).await;
     for step in steps {
         match step {

@@ -7,9 +7,10 @@ use chrono::{DateTime, Duration, Utc};
 use smsbot_campaigns::housekeeping::{Housekeeping, HousekeepingConfig};
 use smsbot_campaigns::{QuietHours, ReminderConfig, Reminders};
 use smsbot_conversation::{Conversation, Policy, TurnOutcome};
-use smsbot_outbox::{Clock, ConsoleSender, ManualClock, Outbox};
+use smsbot_domain::{AppointmentId, ContactId, ProviderId, SlotId};
 use smsbot_domain::{InboundSms, MessageSid, PhoneNumber, SmsBody};
 use smsbot_nlu::OfflineUnderstander;
+use smsbot_outbox::{Clock, ConsoleSender, ManualClock, Outbox};
 use smsbot_store::appointments::{self, BookingOutcome, BookingRules};
 use smsbot_store::availability::{self, NewSlot};
 use smsbot_test_support::TestDatabase;
@@ -28,7 +29,7 @@ struct Clinic {
     phone: Arc<ConsoleSender>,
     reminders: Reminders,
     conversation: Conversation,
-    provider: i64,
+    provider: ProviderId,
     sids: std::sync::atomic::AtomicU64,
 }
 
@@ -37,14 +38,23 @@ impl Clinic {
         let db = TestDatabase::create().await;
         let clock = Arc::new(ManualClock::at(now));
         let phone = Arc::new(ConsoleSender::quiet());
-        let reminders = Reminders::new(db.pool.clone(), Outbox::new(db.pool.clone(), phone.clone()), ReminderConfig {
+        let reminders = Reminders::new(
+            db.pool.clone(),
+            Outbox::new(db.pool.clone(), phone.clone()),
+            ReminderConfig {
                 hours_before: 24,
                 lookahead: Duration::minutes(15),
                 quiet: QuietHours::default(),
                 business_name: BUSINESS.to_owned(),
                 business_timezone: business_tz(),
-            });
-        let conversation = Conversation::new(db.pool.clone(), Arc::new(OfflineUnderstander), Outbox::new(db.pool.clone(), phone.clone()), clock.clone(), Policy {
+            },
+        );
+        let conversation = Conversation::new(
+            db.pool.clone(),
+            Arc::new(OfflineUnderstander),
+            Outbox::new(db.pool.clone(), phone.clone()),
+            clock.clone(),
+            Policy {
                 timezone: business_tz(),
                 business_name: BUSINESS.to_owned(),
                 lead_time: Duration::hours(1),
@@ -53,7 +63,8 @@ impl Clinic {
                 conversation_ttl: Duration::minutes(30),
                 offers_per_reply: 3,
                 min_confidence: 0.5,
-            });
+            },
+        );
         let client = db.pool.get().await.unwrap();
         let provider = availability::ensure_provider(&client, "Alex")
             .await
@@ -72,7 +83,7 @@ impl Clinic {
 
     /// Books `contact` into a new 30-minute slot at `starts_at` (plus two free
     /// slots the next day, for rescheduling).
-    async fn book(&self, contact: i64, starts_at: DateTime<Utc>) -> i64 {
+    async fn book(&self, contact: ContactId, starts_at: DateTime<Utc>) -> AppointmentId {
         let mut client = self.db.pool.get().await.unwrap();
         let slots: Vec<NewSlot> = [
             starts_at,
@@ -89,7 +100,7 @@ impl Clinic {
         availability::insert_missing(&client, self.provider, &slots)
             .await
             .unwrap();
-        let slot: i64 = client
+        let slot: SlotId = client
             .query_one(
                 "SELECT id FROM availability_slots WHERE starts_at = $1",
                 &[&starts_at],
@@ -141,7 +152,7 @@ impl Clinic {
         self.reminders.run(self.clock.now()).await.unwrap().sent
     }
 
-    async fn appointment_status(&self, id: i64) -> String {
+    async fn appointment_status(&self, id: AppointmentId) -> String {
         let client = self.db.pool.get().await.unwrap();
         client
             .query_one("SELECT status FROM appointments WHERE id = $1", &[&id])

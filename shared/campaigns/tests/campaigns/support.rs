@@ -10,8 +10,9 @@ use smsbot_aws::SqsQueue;
 use smsbot_campaigns::dispatcher::{Dispatcher, DispatcherConfig, TickReport};
 use smsbot_campaigns::sender::{OutboundSender, SenderConfig};
 use smsbot_campaigns::{OutboundMessage, OutboundQueue};
-use smsbot_outbox::{Clock, ManualClock, Outbox, SmsSender, TwilioSender};
+use smsbot_domain::{CampaignId, ContactId};
 use smsbot_domain::{ConsentSource, ConsentState, PhoneNumber};
+use smsbot_outbox::{Clock, ManualClock, Outbox, SmsSender, TwilioSender};
 use smsbot_store::campaigns::{self, Campaign, CampaignStatus, NewCampaign};
 use smsbot_store::consent;
 use smsbot_store::contacts::{self, NewContact};
@@ -103,7 +104,12 @@ impl Engine {
         let twilio = TwilioStandIn::start().await;
         let clock = Arc::new(ManualClock::at(now));
         let dispatcher = dispatcher(&db, Arc::new(queue.clone()), tick_seconds);
-        let sender = OutboundSender::new(db.pool.clone(), Outbox::new(db.pool.clone(), twilio_sender(&twilio)), clock.clone(), SenderConfig::new(BUSINESS.to_owned(), business_tz()));
+        let sender = OutboundSender::new(
+            db.pool.clone(),
+            Outbox::new(db.pool.clone(), twilio_sender(&twilio)),
+            clock.clone(),
+            SenderConfig::new(BUSINESS.to_owned(), business_tz()),
+        );
         Self {
             db,
             queue,
@@ -150,7 +156,7 @@ impl Engine {
         self.twilio.sent().into_iter().map(|s| s.to).collect()
     }
 
-    pub async fn contact(&self, phone: &str, name: Option<&str>, tz: Option<&str>) -> i64 {
+    pub async fn contact(&self, phone: &str, name: Option<&str>, tz: Option<&str>) -> ContactId {
         self.contact_tagged(phone, name, tz, &[]).await
     }
 
@@ -160,11 +166,11 @@ impl Engine {
         name: Option<&str>,
         tz: Option<&str>,
         tags: &[&str],
-    ) -> i64 {
+    ) -> ContactId {
         add_contact(&self.db, phone, name, tz, tags).await
     }
 
-    pub async fn opt_out(&self, contact: i64) {
+    pub async fn opt_out(&self, contact: ContactId) {
         let client = self.db.pool.get().await.unwrap();
         consent::set_consent(
             &client,
@@ -178,17 +184,22 @@ impl Engine {
     }
 
     /// Drafts and launches a campaign starting now.
-    pub async fn campaign(&self, template: &str, audience: serde_json::Value, rate: i32) -> i64 {
+    pub async fn campaign(
+        &self,
+        template: &str,
+        audience: serde_json::Value,
+        rate: i32,
+    ) -> CampaignId {
         launch(&self.db, template, audience, rate, self.now()).await
     }
 
-    pub async fn campaign_row(&self, id: i64) -> Campaign {
+    pub async fn campaign_row(&self, id: CampaignId) -> Campaign {
         let client = self.db.pool.get().await.unwrap();
         campaigns::get(&client, id).await.unwrap().unwrap()
     }
 
     /// Moves a campaign as an operator would (through the lifecycle table).
-    pub async fn operator(&self, id: i64, event: smsbot_domain::campaign::Event) {
+    pub async fn operator(&self, id: CampaignId, event: smsbot_domain::campaign::Event) {
         let current = self.campaign_row(id).await;
         let next = current
             .status
@@ -201,7 +212,7 @@ impl Engine {
             .expect("status unchanged meanwhile");
     }
 
-    pub async fn recipient_status(&self, campaign: i64, contact: i64) -> String {
+    pub async fn recipient_status(&self, campaign: CampaignId, contact: ContactId) -> String {
         let client = self.db.pool.get().await.unwrap();
         client
             .query_one(
@@ -214,7 +225,7 @@ impl Engine {
     }
 
     /// Recipients still pending or queued.
-    pub async fn open_recipients(&self, campaign: i64) -> i64 {
+    pub async fn open_recipients(&self, campaign: CampaignId) -> i64 {
         let client = self.db.pool.get().await.unwrap();
         client
             .query_one(
@@ -252,7 +263,7 @@ impl Engine {
     }
 
     /// targeted = sent + skipped + failed + pending, checked against the rows.
-    pub async fn assert_counters_add_up(&self, campaign: i64) -> Campaign {
+    pub async fn assert_counters_add_up(&self, campaign: CampaignId) -> Campaign {
         let c = self.campaign_row(campaign).await;
         let open = self.open_recipients(campaign).await as i32;
         assert_eq!(
@@ -293,7 +304,7 @@ pub async fn add_contact(
     name: Option<&str>,
     tz: Option<&str>,
     tags: &[&str],
-) -> i64 {
+) -> ContactId {
     let client = db.pool.get().await.unwrap();
     let phone = PhoneNumber::parse_e164(phone).unwrap();
     let tags: Vec<String> = tags.iter().map(|t| (*t).to_owned()).collect();
@@ -319,7 +330,7 @@ pub async fn launch(
     audience: serde_json::Value,
     rate: i32,
     starts_at: DateTime<Utc>,
-) -> i64 {
+) -> CampaignId {
     smsbot_domain::Template::for_kind(template, smsbot_domain::CampaignKind::Broadcast).unwrap();
     let client = db.pool.get().await.unwrap();
     let created = campaigns::create(

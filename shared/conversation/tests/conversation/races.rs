@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use smsbot_domain::InboundSms;
+use smsbot_domain::{AppointmentId, ContactId, InboundSms, SlotId};
 use smsbot_store::appointments::{self, BookingOutcome, RescheduleOutcome};
 use smsbot_store::contacts;
 
@@ -91,7 +91,7 @@ async fn concurrent_reschedules_into_each_others_slots_never_deadlock_or_lose_an
     }
 
     for round in 0..25 {
-        let swap = |(contact, appointment): (i64, i64), target: i64| {
+        let swap = |(contact, appointment): (ContactId, AppointmentId), target: SlotId| {
             let pool = bot.db.pool.clone();
             async move {
                 let mut client = pool.get().await.unwrap();

@@ -10,9 +10,9 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 use smsbot_aws::{IdempotencyStore, SqsQueue};
 use smsbot_conversation::{Conversation, Policy, handle_batch};
-use smsbot_outbox::{Clock, ConsoleSender, ManualClock, Outbox, SmsSender};
 use smsbot_domain::PhoneNumber;
 use smsbot_nlu::{OfflineUnderstander, Understander};
+use smsbot_outbox::{Clock, ConsoleSender, ManualClock, Outbox, SmsSender};
 use smsbot_store::availability::{self, NewSlot};
 use smsbot_test_support::{self as support, TestDatabase};
 use smsbot_twilio::{AuthToken, RequestValidator};
@@ -61,7 +61,7 @@ pub struct TestBot {
     pub phone: Arc<ConsoleSender>,
     pub clock: Arc<ManualClock>,
     pub conversation: Conversation,
-    pub provider: i64,
+    pub provider: smsbot_domain::ProviderId,
     sid_counter: std::sync::atomic::AtomicU64,
 }
 
@@ -115,7 +115,11 @@ impl TestBot {
     }
 
     /// Opens slots of 30 minutes at these local start times, with this capacity.
-    pub async fn open_slots(&self, local_starts: &[&str], capacity: i32) -> Vec<i64> {
+    pub async fn open_slots(
+        &self,
+        local_starts: &[&str],
+        capacity: i32,
+    ) -> Vec<smsbot_domain::SlotId> {
         let client = self.db.pool.get().await.unwrap();
         let slots: Vec<NewSlot> = local_starts
             .iter()

@@ -163,7 +163,10 @@ mod tests {
         }
         for &status in CampaignStatus::ALL {
             assert_eq!(status.sends(), status == Running);
-            assert_eq!(status.is_final(), status.next(true, Event::Cancel).is_none());
+            assert_eq!(
+                status.is_final(),
+                status.next(true, Event::Cancel).is_none()
+            );
         }
     }
 

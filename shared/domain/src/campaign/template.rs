@@ -213,7 +213,10 @@ mod tests {
 
     #[test]
     fn a_reminder_template_shows_the_appointment_in_the_given_zone() {
-        let t = Template::for_kind("See you {appointment_date} at {appointment_time}", CampaignKind::Reminder)
+        let t = Template::for_kind(
+            "See you {appointment_date} at {appointment_time}",
+            CampaignKind::Reminder,
+        )
         .unwrap();
         let at = "2026-03-05T20:00:00Z".parse().unwrap();
         assert_eq!(

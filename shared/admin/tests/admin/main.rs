@@ -1,0 +1,13 @@
+//! The admin API's integration tests: one binary, one module per feature.
+
+mod appointments;
+mod auth;
+mod availability;
+mod campaign_rules;
+mod campaigns;
+mod contacts;
+mod health;
+mod messages;
+mod openapi;
+mod routing;
+mod support;

@@ -1,0 +1,92 @@
+//! Row ids as their own types, so `book(contact, slot)` cannot be called with
+//! the two swapped and an appointment id never reaches a query about slots.
+//!
+//! Each is a `bigint` in the database (`ToSql`/`FromSql` with the `sql`
+//! feature) and a plain integer in JSON (and in OpenAPI documents, where the
+//! fields say `value_type = i64`). Must not be built from arbitrary
+//! integers outside the boundaries that read them (rows, API paths, queues).
+
+macro_rules! id_type {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            serde::Serialize, serde::Deserialize,
+        )]
+        #[serde(transparent)]
+        pub struct $name(i64);
+
+        impl $name {
+            /// An id read at a boundary (a path, a queue message, a test fixture).
+            pub const fn new(raw: i64) -> Self {
+                Self(raw)
+            }
+
+            pub const fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        #[cfg(feature = "sql")]
+        impl postgres_types::ToSql for $name {
+            fn to_sql(
+                &self,
+                ty: &postgres_types::Type,
+                out: &mut bytes::BytesMut,
+            ) -> Result<postgres_types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+                self.0.to_sql(ty, out)
+            }
+
+            fn accepts(ty: &postgres_types::Type) -> bool {
+                <i64 as postgres_types::ToSql>::accepts(ty)
+            }
+
+            postgres_types::to_sql_checked!();
+        }
+
+        #[cfg(feature = "sql")]
+        impl<'a> postgres_types::FromSql<'a> for $name {
+            fn from_sql(
+                ty: &postgres_types::Type,
+                raw: &'a [u8],
+            ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+                i64::from_sql(ty, raw).map(Self)
+            }
+
+            fn accepts(ty: &postgres_types::Type) -> bool {
+                <i64 as postgres_types::FromSql>::accepts(ty)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A row of `contacts`.
+    ContactId
+);
+id_type!(
+    /// A row of `availability_slots`.
+    SlotId
+);
+id_type!(
+    /// A row of `appointments`.
+    AppointmentId
+);
+id_type!(
+    /// A row of `messages`.
+    MessageId
+);
+id_type!(
+    /// A row of `campaigns`.
+    CampaignId
+);
+id_type!(
+    /// A row of `providers`.
+    ProviderId
+);
