@@ -33,36 +33,7 @@ macro_rules! id_type {
             }
         }
 
-        #[cfg(feature = "sql")]
-        impl postgres_types::ToSql for $name {
-            fn to_sql(
-                &self,
-                ty: &postgres_types::Type,
-                out: &mut bytes::BytesMut,
-            ) -> Result<postgres_types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
-                self.0.to_sql(ty, out)
-            }
-
-            fn accepts(ty: &postgres_types::Type) -> bool {
-                <i64 as postgres_types::ToSql>::accepts(ty)
-            }
-
-            postgres_types::to_sql_checked!();
-        }
-
-        #[cfg(feature = "sql")]
-        impl<'a> postgres_types::FromSql<'a> for $name {
-            fn from_sql(
-                ty: &postgres_types::Type,
-                raw: &'a [u8],
-            ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-                i64::from_sql(ty, raw).map(Self)
-            }
-
-            fn accepts(ty: &postgres_types::Type) -> bool {
-                <i64 as postgres_types::FromSql>::accepts(ty)
-            }
-        }
+        $crate::stored_as!($name as i64, |this| this.0, |raw| Ok(Self(raw)));
     };
 }
 

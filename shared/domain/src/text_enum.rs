@@ -63,28 +63,31 @@ macro_rules! text_enum {
             }
         }
 
-        $crate::text_enum_sql!($name);
+        $crate::stored_as!($name as &str, |this| this.as_str(), |text| Ok(Self::parse(text)?));
     };
 }
 
-/// The `ToSql`/`FromSql` half of [`text_enum!`], present only with the `sql`
-/// feature (the store enables it; pure users of the domain don't pay for it).
+/// `ToSql`/`FromSql` for a domain type stored as `$inner` (`text`, `bigint`):
+/// `$to` turns `self` into the stored value, `$from` builds the type from it.
+/// Present only with the `sql` feature (the store enables it; pure users of the
+/// domain don't pay for it).
 #[cfg(feature = "sql")]
 #[doc(hidden)]
 #[macro_export]
-macro_rules! text_enum_sql {
-    ($name:ident) => {
+macro_rules! stored_as {
+    ($name:ident as $inner:ty, |$this:ident| $to:expr, |$stored:ident| $from:expr) => {
         impl postgres_types::ToSql for $name {
             fn to_sql(
                 &self,
                 ty: &postgres_types::Type,
                 out: &mut bytes::BytesMut,
             ) -> Result<postgres_types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
-                self.as_str().to_sql(ty, out)
+                let $this = self;
+                $to.to_sql(ty, out)
             }
 
             fn accepts(ty: &postgres_types::Type) -> bool {
-                <&str as postgres_types::ToSql>::accepts(ty)
+                <$inner as postgres_types::ToSql>::accepts(ty)
             }
 
             postgres_types::to_sql_checked!();
@@ -95,12 +98,12 @@ macro_rules! text_enum_sql {
                 ty: &postgres_types::Type,
                 raw: &'a [u8],
             ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-                let text = <&str as postgres_types::FromSql>::from_sql(ty, raw)?;
-                Ok(Self::parse(text)?)
+                let $stored = <$inner as postgres_types::FromSql>::from_sql(ty, raw)?;
+                $from
             }
 
             fn accepts(ty: &postgres_types::Type) -> bool {
-                <&str as postgres_types::FromSql>::accepts(ty)
+                <$inner as postgres_types::FromSql>::accepts(ty)
             }
         }
     };
@@ -109,6 +112,6 @@ macro_rules! text_enum_sql {
 #[cfg(not(feature = "sql"))]
 #[doc(hidden)]
 #[macro_export]
-macro_rules! text_enum_sql {
-    ($name:ident) => {};
+macro_rules! stored_as {
+    ($($whatever:tt)*) => {};
 }
