@@ -11,20 +11,14 @@ use serde::{Deserialize, Serialize};
 use smsbot_store::{contacts, messages as store};
 use utoipa::{IntoParams, ToSchema};
 
-use smsbot_domain::{AppointmentId, CampaignId, ContactId, MessageId};
+use smsbot_domain::{
+    AppointmentId, CampaignId, ContactId, MessageDirection, MessageId, MessageStatus,
+};
 
 use crate::AdminState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::pagination::{self, Page, PageParams};
-
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = MessageDirection)]
-pub enum Direction {
-    Inbound,
-    Outbound,
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Message {
@@ -32,14 +26,13 @@ pub struct Message {
     pub id: MessageId,
     #[schema(value_type = i64)]
     pub contact_id: ContactId,
-    pub direction: Direction,
+    pub direction: MessageDirection,
     /// The text; `null` once the contact's data was erased.
     pub body: Option<String>,
     /// Twilio's MessageSid; `null` for an outbound message not yet accepted.
     pub twilio_sid: Option<String>,
     /// Twilio delivery status (`pending` before it was handed to Twilio).
-    #[schema(example = "delivered")]
-    pub status: String,
+    pub status: MessageStatus,
     /// Twilio error code of a failed delivery.
     pub error_code: Option<i32>,
     pub segments: i32,
@@ -94,18 +87,14 @@ pub async fn list(
             .map(|m| Message {
                 id: m.id,
                 contact_id: filters.contact_id,
-                direction: if m.direction == "inbound" {
-                    Direction::Inbound
-                } else {
-                    Direction::Outbound
-                },
+                direction: m.direction,
                 body: m.body,
                 twilio_sid: m.twilio_sid,
                 status: m.status,
                 error_code: m.error_code,
                 segments: m.segments,
-                campaign_id: m.campaign_id.map(CampaignId::new),
-                appointment_id: m.appointment_id.map(AppointmentId::new),
+                campaign_id: m.campaign_id,
+                appointment_id: m.appointment_id,
                 created_at: m.created_at,
                 updated_at: m.updated_at,
             })

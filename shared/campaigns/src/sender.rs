@@ -293,12 +293,15 @@ impl OutboundSender {
         message_id: MessageId,
         failure: &SendFailure,
     ) -> Result<SendOutcome, SendError> {
+        // One pooled connection at a time: `give_up` takes its own, and waiting
+        // for it while holding this one would hang a pool of one.
         let client = self.pool.get().await?;
         let attempts = recipients::lock_for_send(&client, message.campaign_id, message.contact_id)
             .await?
             .map_or(0, |c| c.attempts)
             + 1;
         if attempts >= self.config.max_attempts {
+            drop(client);
             self.outbox.give_up(message_id).await?;
             return Ok(SendOutcome::Failed(format!(
                 "gave up after {attempts} transient failures"

@@ -68,14 +68,7 @@ impl Outbox {
         };
         match self.sender.send(&to, &claimed.body).await {
             Ok(sent) => {
-                outbound::attach_sid(
-                    &self.pool,
-                    message,
-                    sent.sid.as_str(),
-                    sent.status.as_str(),
-                    i16::from(sent.status.rank()),
-                )
-                .await?;
+                outbound::attach_sid(&self.pool, message, sent.sid.as_str(), sent.status).await?;
                 tracing::info!(message_id = message.get(), sid = %sent.sid, "sms sent");
                 metrics::count(Metric::MessagesOut, 1);
                 Ok(Delivery::Sent(sent))

@@ -245,7 +245,7 @@ pub async fn set_status(
     .transpose()
 }
 
-// --- Campaign engine (issue 5): the dispatcher's claim. ---------------------------
+// --- The dispatcher's claim on a due campaign. -----------------------------------
 
 /// Locks the next campaign (by id, after `after`) that is due at `now`: running,
 /// or scheduled with its start come. Campaigns another dispatcher holds are

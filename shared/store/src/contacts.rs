@@ -307,7 +307,7 @@ pub async fn probe(db: &impl GenericClient) -> Result<(), StoreError> {
         .map_err(|e| StoreError::query("probing the database", e))
 }
 
-// --- Campaign engine (issue 5). ----------------------------------------------------
+// --- Numbers Twilio refused: the sender marks them, campaigns skip them. ----------
 
 /// Records that Twilio refused this contact's number as invalid (21211, 21614, …):
 /// campaigns skip it until the number changes (a trigger clears the mark then).

@@ -9,14 +9,15 @@ use deadpool_postgres::GenericClient;
 
 use crate::contacts::ContactId;
 use crate::{Pool, StoreError, consent};
-use smsbot_domain::{ConsentSource, ConsentState};
+use smsbot_domain::{
+    AppointmentId, CampaignId, ConsentSource, ConsentState, MessageDirection, MessageStatus,
+};
 
-/// One delivery status callback, already parsed and ranked by the caller.
+/// One delivery status callback, already parsed by the caller.
 #[derive(Debug, Clone)]
 pub struct StatusUpdate<'a> {
     pub twilio_sid: &'a str,
-    pub status: &'a str,
-    pub rank: i16,
+    pub status: MessageStatus,
     pub error_code: Option<i32>,
     /// The carrier says the recipient opted out (Twilio 21610): record it.
     pub recipient_opted_out: bool,
@@ -39,6 +40,7 @@ pub async fn apply_status(
     update: &StatusUpdate<'_>,
 ) -> Result<StatusOutcome, StoreError> {
     const CONTEXT: &str = "applying a delivery status";
+    let rank = i16::from(update.status.rank());
     let mut client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
     let tx = client
         .transaction()
@@ -50,7 +52,7 @@ pub async fn apply_status(
         &[
             &update.twilio_sid,
             &update.status,
-            &update.rank,
+            &rank,
             &update.error_code,
         ],
     )
@@ -66,7 +68,7 @@ pub async fn apply_status(
             &[
                 &update.twilio_sid,
                 &update.status,
-                &update.rank,
+                &rank,
                 &update.error_code,
             ],
         )
@@ -110,7 +112,7 @@ async fn message_exists(db: &impl GenericClient, twilio_sid: &str) -> Result<boo
 pub async fn status_of(
     pool: &Pool,
     twilio_sid: &str,
-) -> Result<Option<(String, Option<i32>)>, StoreError> {
+) -> Result<Option<(MessageStatus, Option<i32>)>, StoreError> {
     let client = pool
         .get()
         .await
@@ -189,15 +191,15 @@ pub async fn reply_for(
 pub struct StoredMessage {
     pub id: MessageId,
     pub contact_id: Option<ContactId>,
-    pub direction: String,
+    pub direction: MessageDirection,
     /// `None` once the contact's personal data was erased.
     pub body: Option<String>,
     pub twilio_sid: Option<String>,
-    pub status: String,
+    pub status: MessageStatus,
     pub error_code: Option<i32>,
     pub segments: i32,
-    pub campaign_id: Option<i64>,
-    pub appointment_id: Option<i64>,
+    pub campaign_id: Option<CampaignId>,
+    pub appointment_id: Option<AppointmentId>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }

@@ -9,7 +9,7 @@
 //! the outbox does.
 
 use deadpool_postgres::GenericClient;
-use smsbot_domain::{ConsentSource, ConsentState, SmsBody};
+use smsbot_domain::{ConsentSource, ConsentState, MessageStatus, SmsBody};
 
 use crate::appointments::AppointmentId;
 use crate::campaigns::CampaignId;
@@ -147,10 +147,10 @@ pub async fn attach_sid(
     pool: &Pool,
     message_id: MessageId,
     twilio_sid: &str,
-    status: &str,
-    rank: i16,
+    status: MessageStatus,
 ) -> Result<(), StoreError> {
     const CONTEXT: &str = "attaching a Twilio SID";
+    let rank = i16::from(status.rank());
     let mut client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
     let tx = client
         .transaction()

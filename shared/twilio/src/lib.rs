@@ -1,8 +1,9 @@
 //! Twilio adapter.
 //!
-//! Owns: webhook signature validation ([`signature`]), message delivery statuses
-//! ([`status`]), Twilio error-code classification ([`error_code`]) and sending
-//! SMS through the Messages REST API ([`rest`]).
+//! Owns: webhook signature validation ([`signature`]), Twilio error-code
+//! classification ([`error_code`]) and sending SMS through the Messages REST
+//! API ([`rest`]). Delivery statuses are the domain's `MessageStatus`, read
+//! from Twilio with `MessageStatus::from_twilio`.
 //!
 //! Must not: do I/O outside [`rest`] (the other modules are pure: no HTTP, no
 //! clock, no environment, no secrets lookup, no logging); [`rest`] makes the one
@@ -13,7 +14,6 @@
 pub mod error_code;
 pub mod rest;
 pub mod signature;
-pub mod status;
 
 pub use error_code::{ErrorClass, InvalidErrorCode, TwilioErrorCode, classify_response};
 pub use rest::{
@@ -21,4 +21,5 @@ pub use rest::{
     TwilioClient, mask_phone,
 };
 pub use signature::{AuthToken, RequestValidator, SignatureError, TokenError, body_sha256_hex};
-pub use status::{MessageStatus, UnknownStatus};
+/// Message statuses are a domain vocabulary (stored, ranked); Twilio reports them.
+pub use smsbot_domain::MessageStatus;

@@ -26,7 +26,7 @@ use url::Url;
 
 use crate::error_code::{ErrorClass, TwilioErrorCode, classify_response};
 use crate::signature::AuthToken;
-use crate::status::MessageStatus;
+use smsbot_domain::MessageStatus;
 
 /// Twilio's production API.
 pub const DEFAULT_API_BASE: &str = "https://api.twilio.com";
@@ -372,7 +372,7 @@ fn parse_message(body: &[u8]) -> Option<SentMessage> {
     if raw.sid.is_empty() {
         return None;
     }
-    let status = MessageStatus::parse(&raw.status).ok()?;
+    let status = MessageStatus::from_twilio(&raw.status).ok()?;
     Some(SentMessage {
         sid: raw.sid,
         status,

@@ -88,15 +88,14 @@ impl DeliveryStatuses for smsbot_store::Pool {
     async fn apply(&self, callback: &StatusCallback) -> Result<(), WebhookError> {
         let update = StatusUpdate {
             twilio_sid: callback.message_sid.as_str(),
-            status: callback.status.as_str(),
-            rank: i16::from(callback.status.rank()),
+            status: callback.status,
             error_code: callback.error_code.map(|c| c.get() as i32),
             recipient_opted_out: callback.recipient_opted_out,
         };
         let outcome = messages::apply_status(self, &update)
             .await
             .map_err(unavailable)?;
-        tracing::info!(status = update.status, ?outcome, "delivery status recorded");
+        tracing::info!(status = %update.status, ?outcome, "delivery status recorded");
         Ok(())
     }
 }

@@ -48,7 +48,7 @@ fn parse(params: &[(String, String)]) -> Result<StatusCallback, WebhookError> {
         .map_err(|_| malformed("ErrorCode is not a number"))?;
     Ok(StatusCallback {
         message_sid: MessageSid::parse(sid).map_err(|e| malformed(&e.to_string()))?,
-        status: MessageStatus::parse(status).map_err(|e| malformed(&e.to_string()))?,
+        status: MessageStatus::from_twilio(status).map_err(|e| malformed(&e.to_string()))?,
         recipient_opted_out: error_code.is_some_and(|c| c.class() == ErrorClass::OptedOut),
         error_code,
     })

@@ -9,7 +9,7 @@ use axum::http::{Request, StatusCode};
 use base64::Engine;
 use http_body_util::BodyExt;
 use smsbot_aws::{IdempotencyStore, SqsQueue};
-use smsbot_domain::{InboundSms, PhoneNumber, SmsBody};
+use smsbot_domain::{InboundSms, MessageStatus, PhoneNumber, SmsBody};
 use smsbot_store::{consent, contacts, messages, outbound};
 use smsbot_test_support::{
     self as support, EVENTS_AUTH_TOKEN, EVENTS_PUBLIC_BASE_URL, TestDatabase,
@@ -143,15 +143,9 @@ async fn outbound_message_awaiting_callbacks(db: &TestDatabase) -> smsbot_domain
     )
     .await
     .unwrap();
-    outbound::attach_sid(
-        &db.pool,
-        id,
-        OUTBOUND_SID,
-        "queued",
-        i16::from(smsbot_twilio::MessageStatus::Queued.rank()),
-    )
-    .await
-    .unwrap();
+    outbound::attach_sid(&db.pool, id, OUTBOUND_SID, MessageStatus::Queued)
+        .await
+        .unwrap();
     contact
 }
 
@@ -348,7 +342,7 @@ async fn status_callbacks_arriving_out_of_order_end_in_the_latest_status() {
     let shown = messages::status_of(&app.db.pool, OUTBOUND_SID)
         .await
         .unwrap();
-    assert_eq!(shown, Some(("delivered".to_owned(), None)));
+    assert_eq!(shown, Some((MessageStatus::Delivered, None)));
 }
 
 #[tokio::test]
@@ -362,7 +356,7 @@ async fn an_undelivered_callback_keeps_the_error_code_and_21610_opts_the_contact
     let shown = messages::status_of(&app.db.pool, OUTBOUND_SID)
         .await
         .unwrap();
-    assert_eq!(shown, Some(("undelivered".to_owned(), Some(21610))));
+    assert_eq!(shown, Some((MessageStatus::Undelivered, Some(21610))));
     let client = app.db.pool.get().await.unwrap();
     let consent = consent::consent_of(&client, contact).await.unwrap();
     assert_eq!(consent, smsbot_domain::ConsentState::OptedOut);
@@ -379,7 +373,7 @@ async fn a_callback_that_beats_the_send_bookkeeping_is_applied_when_the_sid_is_r
     let shown = messages::status_of(&app.db.pool, OUTBOUND_SID)
         .await
         .unwrap();
-    assert_eq!(shown.map(|(s, _)| s), Some("delivered".to_owned()));
+    assert_eq!(shown.map(|(s, _)| s), Some(MessageStatus::Delivered));
 }
 
 #[tokio::test]

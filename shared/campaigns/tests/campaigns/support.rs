@@ -247,13 +247,12 @@ impl Engine {
             .find(|s| s.to == to)
             .expect("a message to that number")
             .sid;
-        let parsed = smsbot_twilio::MessageStatus::parse(status).unwrap();
+        let status = smsbot_domain::MessageStatus::from_twilio(status).unwrap();
         messages::apply_status(
             &self.db.pool,
             &StatusUpdate {
                 twilio_sid: &sid,
                 status,
-                rank: i16::from(parsed.rank()),
                 error_code,
                 recipient_opted_out: false,
             },

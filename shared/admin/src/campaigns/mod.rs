@@ -1,20 +1,19 @@
-//! `/api/campaigns`: outbound campaigns and their lifecycle.
+//! `/api/campaigns`: outbound campaigns, their drafts and their lifecycle.
 //!
-//! Owns validating drafts (the template is parsed here, so a placeholder the
-//! sender could not fill is a 422 now, not a failure per recipient later) and
-//! the operator's half of the lifecycle: `launch`, `pause`, `resume`, `cancel`,
-//! each moved through the domain's one table (`CampaignStatus::next`); what the
-//! table refuses is 409. The change is a compare-and-set on the status read, so
-//! a concurrent change is 409 too. Must not pick recipients or send: the
-//! dispatcher does that from the status.
+//! Owns the campaign's JSON shapes and the draft's half: listing, reading,
+//! drafting and editing one that has not started. Drafts are validated in
+//! `validation` (the template is parsed there, so a placeholder the sender could
+//! not fill is a 422 now, not a failure per recipient later); the operator's
+//! lifecycle commands (`launch`, `pause`, `resume`, `cancel`) are `commands`.
+//! Must not pick recipients or send: the dispatcher does that from the status.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, FixedOffset, NaiveTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use smsbot_domain::CampaignId;
-use smsbot_domain::campaign::{CampaignKind, CampaignStatus, Event, Template};
+use smsbot_domain::campaign::{CampaignKind, CampaignStatus};
 use smsbot_store::campaigns as store;
 use utoipa::{IntoParams, ToSchema};
 
@@ -23,6 +22,11 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination::{self, Page, PageParams};
 use crate::validate;
+
+pub mod commands;
+mod validation;
+
+use validation::{audience, quiet_time, quiet_window, rate, template};
 
 const MAX_NAME_CHARS: usize = 200;
 
@@ -351,173 +355,5 @@ async fn not_editable_or_gone(db: &deadpool_postgres::Object, id: CampaignId) ->
         ),
         Ok(None) => ApiError::NotFound("campaign"),
         Err(e) => e.into(),
-    }
-}
-
-async fn transition(
-    state: &AdminState,
-    id: CampaignId,
-    event: Event,
-) -> Result<Json<Campaign>, ApiError> {
-    let db = state.db().await?;
-    let current = store::get(&db, id)
-        .await?
-        .ok_or(ApiError::NotFound("campaign"))?;
-    let started = current.recipients_materialised_at.is_some();
-    let Some(next) = current.status.next(started, event) else {
-        return Err(ApiError::conflict(
-            "invalid_transition",
-            format!(
-                "cannot {} a campaign that is {}",
-                event.verb(),
-                current.status
-            ),
-        ));
-    };
-    match store::set_status(&db, id, current.status, next).await? {
-        Some(updated) => Ok(Json(updated.try_into()?)),
-        None => Err(ApiError::conflict(
-            "invalid_transition",
-            "the campaign changed meanwhile; read it again and retry",
-        )),
-    }
-}
-
-/// Launch a draft: it becomes `scheduled` and is sent from `starts_at` (now when unset).
-#[utoipa::path(
-    post,
-    path = "/api/campaigns/{id}/launch",
-    tag = "campaigns",
-    params(CampaignPath),
-    responses(
-        (status = 200, description = "The campaign, now scheduled", body = Campaign),
-        (status = 404, description = "No such campaign", body = ErrorBody),
-        (status = 409, description = "Only a draft can be launched", body = ErrorBody),
-    )
-)]
-pub async fn launch(
-    State(state): State<AdminState>,
-    ApiPath(id): ApiPath<CampaignId>,
-) -> Result<Json<Campaign>, ApiError> {
-    transition(&state, id, Event::Launch).await
-}
-
-/// Pause a scheduled or running campaign.
-#[utoipa::path(
-    post,
-    path = "/api/campaigns/{id}/pause",
-    tag = "campaigns",
-    params(CampaignPath),
-    responses(
-        (status = 200, description = "The campaign, now paused", body = Campaign),
-        (status = 404, description = "No such campaign", body = ErrorBody),
-        (status = 409, description = "Only a scheduled or running campaign can be paused", body = ErrorBody),
-    )
-)]
-pub async fn pause(
-    State(state): State<AdminState>,
-    ApiPath(id): ApiPath<CampaignId>,
-) -> Result<Json<Campaign>, ApiError> {
-    transition(&state, id, Event::Pause).await
-}
-
-/// Resume a paused campaign: running again, or scheduled if it never started.
-#[utoipa::path(
-    post,
-    path = "/api/campaigns/{id}/resume",
-    tag = "campaigns",
-    params(CampaignPath),
-    responses(
-        (status = 200, description = "The campaign, running or scheduled again", body = Campaign),
-        (status = 404, description = "No such campaign", body = ErrorBody),
-        (status = 409, description = "Only a paused campaign can be resumed", body = ErrorBody),
-    )
-)]
-pub async fn resume(
-    State(state): State<AdminState>,
-    ApiPath(id): ApiPath<CampaignId>,
-) -> Result<Json<Campaign>, ApiError> {
-    transition(&state, id, Event::Resume).await
-}
-
-/// Cancel a campaign that has not finished. Final: it cannot be resumed.
-#[utoipa::path(
-    post,
-    path = "/api/campaigns/{id}/cancel",
-    tag = "campaigns",
-    params(CampaignPath),
-    responses(
-        (status = 200, description = "The campaign, now cancelled", body = Campaign),
-        (status = 404, description = "No such campaign", body = ErrorBody),
-        (status = 409, description = "The campaign is already completed or cancelled", body = ErrorBody),
-    )
-)]
-pub async fn cancel(
-    State(state): State<AdminState>,
-    ApiPath(id): ApiPath<CampaignId>,
-) -> Result<Json<Campaign>, ApiError> {
-    transition(&state, id, Event::Cancel).await
-}
-
-/// The template's text, once it is known to render for every recipient of `kind`.
-fn template(text: &str, kind: CampaignKind) -> Result<String, ApiError> {
-    let text = validate::message_text("template", text, smsbot_domain::sms_body::MAX_CHARS)?;
-    Template::for_kind(&text, kind).map_err(|e| ApiError::invalid("template", e.to_string()))?;
-    Ok(text)
-}
-
-fn audience(audience: Audience) -> Result<serde_json::Value, ApiError> {
-    let audience = match audience {
-        Audience::AllOptedIn => Audience::AllOptedIn,
-        Audience::Tags { tags } => {
-            let tags = validate::tags("audience.tags", &tags)?;
-            if tags.is_empty() {
-                return Err(ApiError::invalid("audience.tags", "name at least one tag"));
-            }
-            Audience::Tags { tags }
-        }
-    };
-    serde_json::to_value(&audience).map_err(|e| ApiError::Internal(Box::new(e)))
-}
-
-fn quiet_time(field: &'static str, text: &str) -> Result<NaiveTime, ApiError> {
-    let valid = text.len() == 5 && text.as_bytes().get(2) == Some(&b':');
-    valid
-        .then(|| NaiveTime::parse_from_str(text, "%H:%M").ok())
-        .flatten()
-        .ok_or_else(|| ApiError::invalid(field, "must be a local time written HH:MM"))
-}
-
-fn quiet_window(start: NaiveTime, end: NaiveTime) -> Result<(), ApiError> {
-    if start == end {
-        return Err(ApiError::invalid(
-            "quiet_end",
-            "quiet hours must not start and end at the same time",
-        ));
-    }
-    Ok(())
-}
-
-fn rate(value: i32) -> Result<i32, ApiError> {
-    if (1..=1000).contains(&value) {
-        Ok(value)
-    } else {
-        Err(ApiError::invalid(
-            "rate_per_second",
-            "must be between 1 and 1000",
-        ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quiet_times_must_be_written_hh_mm() {
-        assert!(quiet_time("q", "21:00").is_ok());
-        assert!(quiet_time("q", "9:00").is_err());
-        assert!(quiet_time("q", "24:00").is_err());
-        assert!(quiet_time("q", "21:00:00").is_err());
     }
 }

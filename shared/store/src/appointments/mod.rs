@@ -1,4 +1,5 @@
-//! Appointments: booking, rescheduling, cancelling, listing.
+//! Appointments: what the scheduling engine does with them — book, reschedule,
+//! cancel, confirm, and list a contact's upcoming ones.
 //!
 //! Booking safety lives here, in the database: the slot row is locked
 //! (`SELECT … FOR UPDATE`) before its capacity is read, a reschedule locks both
@@ -6,6 +7,10 @@
 //! refuses anything that slipped past. Every change writes an `appointment_events`
 //! row in the same transaction. Callers pass the rules (window, cap) in; this
 //! module must not read clocks or configuration itself.
+//!
+//! What operators see and do (`operator`) and the housekeeping sweep
+//! (`housekeeping`) are submodules sharing the row mapping and the event log;
+//! their items are re-exported here, so every caller names `appointments::…`.
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -16,6 +21,14 @@ use smsbot_domain::AppointmentStatus;
 
 use crate::availability::SlotId;
 use crate::contacts::ContactId;
+
+mod housekeeping;
+mod operator;
+
+pub use housekeeping::complete_past;
+pub use operator::{
+    AppointmentDetail, AppointmentFilter, find_detail, list_filtered, mark_no_show,
+};
 
 pub use smsbot_domain::AppointmentId;
 
@@ -276,155 +289,6 @@ pub async fn upcoming(
     Ok(rows.iter().map(Appointment::from_row).collect())
 }
 
-async fn record_event(
-    tx: &impl GenericClient,
-    appointment_id: AppointmentId,
-    kind: &str,
-    from_slot: Option<SlotId>,
-    to_slot: Option<SlotId>,
-) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO appointment_events (appointment_id, kind, from_slot_id, to_slot_id)
-         VALUES ($1, $2, $3, $4)",
-        &[&appointment_id, &kind, &from_slot, &to_slot],
-    )
-    .await
-    .map_err(|e| StoreError::query("recording an appointment event", e))?;
-    Ok(())
-}
-
-// --- Admin API (issue 6): listing appointments, cancelling, marking no-shows. ----
-
-/// An appointment with everything an operator sees.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppointmentDetail {
-    pub id: AppointmentId,
-    pub contact_id: ContactId,
-    pub slot_id: SlotId,
-    pub provider_id: smsbot_domain::ProviderId,
-    pub service_id: Option<i64>,
-    /// Always valid: the column's CHECK holds the same vocabulary.
-    pub status: AppointmentStatus,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub confirmed_at: Option<DateTime<Utc>>,
-    pub cancelled_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-const DETAIL_SELECT: &str = "SELECT a.id, a.contact_id, a.slot_id, s.provider_id, a.service_id,
-        a.status, a.starts_at, a.ends_at, a.confirmed_at, a.cancelled_at, a.created_at,
-        a.updated_at
-   FROM appointments a JOIN availability_slots s ON s.id = a.slot_id";
-
-fn detail_from_row(row: &Row) -> AppointmentDetail {
-    AppointmentDetail {
-        id: row.get("id"),
-        contact_id: row.get("contact_id"),
-        slot_id: row.get("slot_id"),
-        provider_id: row.get("provider_id"),
-        service_id: row.get("service_id"),
-        status: row.get("status"),
-        starts_at: row.get("starts_at"),
-        ends_at: row.get("ends_at"),
-        confirmed_at: row.get("confirmed_at"),
-        cancelled_at: row.get("cancelled_at"),
-        created_at: row.get("created_at"),
-        updated_at: row.get("updated_at"),
-    }
-}
-
-/// Filters of an appointment listing; `None` means any. Times bound `starts_at`
-/// as `[from, to)`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AppointmentFilter {
-    pub contact_id: Option<ContactId>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    pub status: Option<AppointmentStatus>,
-}
-
-/// Appointments in start-time order (ties by id) after the `after` key.
-pub async fn list_filtered(
-    db: &impl GenericClient,
-    filter: AppointmentFilter,
-    after: Option<(DateTime<Utc>, AppointmentId)>,
-    limit: i64,
-) -> Result<Vec<AppointmentDetail>, StoreError> {
-    let (after_start, after_id) = after.unzip();
-    let rows = db
-        .query(
-            &format!(
-                "{DETAIL_SELECT}
-                  WHERE ($1::bigint IS NULL OR a.contact_id = $1)
-                    AND ($2::timestamptz IS NULL OR a.starts_at >= $2)
-                    AND ($3::timestamptz IS NULL OR a.starts_at < $3)
-                    AND ($4::text IS NULL OR a.status = $4)
-                    AND ($5::timestamptz IS NULL OR (a.starts_at, a.id) > ($5, $6::bigint))
-                  ORDER BY a.starts_at, a.id
-                  LIMIT $7"
-            ),
-            &[
-                &filter.contact_id,
-                &filter.from,
-                &filter.to,
-                &filter.status,
-                &after_start,
-                &after_id,
-                &limit,
-            ],
-        )
-        .await
-        .map_err(|e| StoreError::query("listing appointments", e))?;
-    Ok(rows.iter().map(detail_from_row).collect())
-}
-
-pub async fn find_detail(
-    db: &impl GenericClient,
-    id: AppointmentId,
-) -> Result<Option<AppointmentDetail>, StoreError> {
-    let row = db
-        .query_opt(&format!("{DETAIL_SELECT} WHERE a.id = $1"), &[&id])
-        .await
-        .map_err(|e| StoreError::query("reading an appointment", e))?;
-    Ok(row.as_ref().map(detail_from_row))
-}
-
-/// Marks a booked appointment that has started (`starts_at <= now`) as a
-/// no-show, freeing nothing (the time has passed) but recording the event.
-/// `None` when it is not booked or has not started. Must run in a transaction.
-pub async fn mark_no_show(
-    tx: &impl GenericClient,
-    id: AppointmentId,
-    now: DateTime<Utc>,
-) -> Result<Option<Appointment>, StoreError> {
-    let row = tx
-        .query_opt(
-            &format!(
-                "UPDATE appointments SET status = 'no_show', updated_at = now()
-                  WHERE id = $1 AND status = 'booked' AND starts_at <= $2
-                  RETURNING {COLUMNS}"
-            ),
-            &[&id, &now],
-        )
-        .await
-        .map_err(|e| StoreError::query("marking a no-show", e))?;
-    let Some(row) = row else { return Ok(None) };
-    let appointment = Appointment::from_row(&row);
-    record_event(
-        tx,
-        appointment.id,
-        "no_show",
-        Some(appointment.slot_id),
-        None,
-    )
-    .await?;
-    Ok(Some(appointment))
-}
-
-// --- Reminders and housekeeping (issue 5). -----------------------------------------
-
 /// The customer confirmed a booked appointment (answering a reminder). Records
 /// `confirmed_at` and a `confirmed` event the first time; a repeat changes nothing
 /// and still returns the appointment. `None` when it is not theirs or not booked.
@@ -478,22 +342,19 @@ pub async fn confirmed_at(
     .map_err(|e| StoreError::query("reading a confirmation", e))
 }
 
-/// Marks booked appointments that ended before `ended_before` completed (a no-show
-/// is marked by an operator, and is never booked any more). Returns how many.
-pub async fn complete_past(
-    db: &impl GenericClient,
-    ended_before: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    db.execute(
-        "WITH done AS (
-             UPDATE appointments SET status = 'completed', updated_at = now()
-              WHERE status = 'booked' AND ends_at < $1
-              RETURNING id, slot_id
-         )
-         INSERT INTO appointment_events (appointment_id, kind, from_slot_id)
-         SELECT id, 'completed', slot_id FROM done",
-        &[&ended_before],
+async fn record_event(
+    tx: &impl GenericClient,
+    appointment_id: AppointmentId,
+    kind: &str,
+    from_slot: Option<SlotId>,
+    to_slot: Option<SlotId>,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO appointment_events (appointment_id, kind, from_slot_id, to_slot_id)
+         VALUES ($1, $2, $3, $4)",
+        &[&appointment_id, &kind, &from_slot, &to_slot],
     )
     .await
-    .map_err(|e| StoreError::query("completing past appointments", e))
+    .map_err(|e| StoreError::query("recording an appointment event", e))?;
+    Ok(())
 }

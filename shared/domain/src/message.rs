@@ -1,99 +1,79 @@
-//! Twilio message delivery statuses and the rule for applying status updates.
+//! Messages' stored vocabulary: which way a message went and how far it got.
 //!
-//! Owns: the `MessageStatus` values Twilio reports (REST responses and
-//! `MessageStatus` in status callbacks), parsing them, and deciding whether a newly
-//! reported status may overwrite the one already stored.
-//!
-//! Must not: do I/O or store anything; it only answers questions. Status strings
-//! are not personal data, but callers must still never log the phone numbers or
-//! bodies that arrive alongside them.
+//! Owns `MessageStatus` (what Twilio reports, plus `pending`: recorded by us and
+//! not yet handed to Twilio) and the rule for applying status updates out of
+//! order (`rank`, `may_replace`). Pure: the store applies the rule in SQL with
+//! the rank computed here, and the Twilio adapter parses what Twilio sends.
 
-use std::fmt;
-use std::str::FromStr;
-
-/// A message's status as Twilio reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MessageStatus {
-    /// A Messaging Service accepted the request and is choosing a sender.
-    Accepted,
-    /// Scheduled to be sent later.
-    Scheduled,
-    /// Waiting in Twilio's queue to be sent.
-    Queued,
-    /// Being handed to the carrier.
-    Sending,
-    /// The carrier accepted the message.
-    Sent,
-    /// An inbound message is being received.
-    Receiving,
-    /// An inbound message was received.
-    Received,
-    /// The carrier confirmed delivery to the handset.
-    Delivered,
-    /// The carrier reported the message could not be delivered.
-    Undelivered,
-    /// The message could not be sent (Twilio or carrier refused it).
-    Failed,
-    /// The recipient opened the message (channels with read receipts).
-    Read,
-    /// A scheduled message was canceled before it was sent.
-    Canceled,
-    /// Only some parts of the message were delivered.
-    PartiallyDelivered,
+crate::text_enum! {
+    /// Which way a message went (`messages.direction`).
+    pub enum MessageDirection {
+        Inbound => "inbound",
+        Outbound => "outbound",
+    }
 }
 
-/// A status string Twilio sent that this crate does not know.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown Twilio message status {0:?}")]
-pub struct UnknownStatus(pub String);
+crate::text_enum! {
+    /// A message's status (`messages.status`): Twilio's statuses, plus `pending`.
+    pub enum MessageStatus {
+        /// Recorded by us, not yet accepted by Twilio. Twilio never reports it.
+        Pending => "pending",
+        /// A Messaging Service accepted the request and is choosing a sender.
+        Accepted => "accepted",
+        /// Scheduled to be sent later.
+        Scheduled => "scheduled",
+        /// Waiting in Twilio's queue to be sent.
+        Queued => "queued",
+        /// Being handed to the carrier.
+        Sending => "sending",
+        /// The carrier accepted the message.
+        Sent => "sent",
+        /// An inbound message is being received.
+        Receiving => "receiving",
+        /// An inbound message was received.
+        Received => "received",
+        /// The carrier confirmed delivery to the handset.
+        Delivered => "delivered",
+        /// The carrier reported the message could not be delivered.
+        Undelivered => "undelivered",
+        /// The message could not be sent (Twilio or carrier refused it).
+        Failed => "failed",
+        /// The recipient opened the message (channels with read receipts).
+        Read => "read",
+        /// A scheduled message was canceled before it was sent.
+        Canceled => "canceled",
+        /// Only some parts of the message were delivered.
+        PartiallyDelivered => "partially_delivered",
+    }
+}
+
+/// The statuses Twilio may report (all but `pending`).
+pub const TWILIO_STATUSES: [MessageStatus; 13] = [
+    MessageStatus::Accepted,
+    MessageStatus::Scheduled,
+    MessageStatus::Queued,
+    MessageStatus::Sending,
+    MessageStatus::Sent,
+    MessageStatus::Receiving,
+    MessageStatus::Received,
+    MessageStatus::Delivered,
+    MessageStatus::Undelivered,
+    MessageStatus::Failed,
+    MessageStatus::Read,
+    MessageStatus::Canceled,
+    MessageStatus::PartiallyDelivered,
+];
 
 impl MessageStatus {
-    /// Every status, in declaration order.
-    pub const ALL: [Self; 13] = [
-        Self::Accepted,
-        Self::Scheduled,
-        Self::Queued,
-        Self::Sending,
-        Self::Sent,
-        Self::Receiving,
-        Self::Received,
-        Self::Delivered,
-        Self::Undelivered,
-        Self::Failed,
-        Self::Read,
-        Self::Canceled,
-        Self::PartiallyDelivered,
-    ];
-
-    /// Parses Twilio's lowercase status string (`"delivered"`,
-    /// `"partially_delivered"`, ...).
-    ///
-    /// # Errors
-    /// [`UnknownStatus`] for anything else, including other capitalisations.
-    pub fn parse(s: &str) -> Result<Self, UnknownStatus> {
-        Self::ALL
-            .into_iter()
-            .find(|status| status.as_str() == s)
-            .ok_or_else(|| UnknownStatus(s.to_owned()))
-    }
-
-    /// Twilio's string for this status.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Accepted => "accepted",
-            Self::Scheduled => "scheduled",
-            Self::Queued => "queued",
-            Self::Sending => "sending",
-            Self::Sent => "sent",
-            Self::Receiving => "receiving",
-            Self::Received => "received",
-            Self::Delivered => "delivered",
-            Self::Undelivered => "undelivered",
-            Self::Failed => "failed",
-            Self::Read => "read",
-            Self::Canceled => "canceled",
-            Self::PartiallyDelivered => "partially_delivered",
+    /// A status as Twilio writes it (REST answers, status callbacks): exactly
+    /// one of Twilio's lowercase strings; `pending` is ours, so not accepted.
+    pub fn from_twilio(raw: &str) -> Result<Self, crate::text_enum::UnknownValue> {
+        match Self::parse(raw)? {
+            Self::Pending => Err(crate::text_enum::UnknownValue {
+                vocabulary: "Twilio message status",
+                value: raw.to_owned(),
+            }),
+            status => Ok(status),
         }
     }
 
@@ -114,7 +94,7 @@ impl MessageStatus {
     #[must_use]
     pub const fn rank(self) -> u8 {
         match self {
-            Self::Accepted => 0,
+            Self::Pending | Self::Accepted => 0,
             Self::Scheduled => 1,
             Self::Queued => 2,
             Self::Sending | Self::Receiving => 3,
@@ -156,27 +136,14 @@ impl MessageStatus {
     }
 }
 
-impl fmt::Display for MessageStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for MessageStatus {
-    type Err = UnknownStatus;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::MessageStatus::{self, *};
+    use super::TWILIO_STATUSES;
 
     #[test]
     fn every_status_parses_back_from_its_twilio_string() {
-        for status in MessageStatus::ALL {
+        for &status in MessageStatus::ALL {
             assert_eq!(MessageStatus::parse(status.as_str()), Ok(status));
             assert_eq!(status.to_string().parse::<MessageStatus>(), Ok(status));
         }
@@ -217,7 +184,7 @@ mod tests {
     #[test]
     fn failed_and_undelivered_are_terminal() {
         for terminal in [Failed, Undelivered] {
-            for later in MessageStatus::ALL {
+            for &later in MessageStatus::ALL {
                 assert!(!later.may_replace(terminal), "{later} replaced {terminal}");
             }
         }
@@ -253,7 +220,7 @@ mod tests {
 
     #[test]
     fn repeating_the_stored_status_is_not_a_change() {
-        for status in MessageStatus::ALL {
+        for &status in MessageStatus::ALL {
             assert!(!status.may_replace(status), "{status}");
         }
     }
@@ -261,9 +228,21 @@ mod tests {
     #[test]
     fn only_failed_and_undelivered_count_as_failures() {
         let failures: Vec<_> = MessageStatus::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|s| s.is_failure())
             .collect();
         assert_eq!(failures, [Undelivered, Failed]);
+    }
+
+    #[test]
+    fn pending_is_ours_and_never_read_from_twilio() {
+        assert_eq!(MessageStatus::parse("pending"), Ok(Pending));
+        assert!(MessageStatus::from_twilio("pending").is_err());
+        assert_eq!(MessageStatus::from_twilio("delivered"), Ok(Delivered));
+        assert_eq!(TWILIO_STATUSES.len(), MessageStatus::ALL.len() - 1);
+        for later in TWILIO_STATUSES {
+            assert!(!Pending.may_replace(later));
+        }
     }
 }
