@@ -148,7 +148,12 @@ impl App {
 
     /// The one send path, through `channel`.
     pub fn outbox(&self, channel: &SmsChannel) -> Result<Outbox, BootstrapError> {
-        Ok(Outbox::new(self.pool()?, channel.sender()))
+        Ok(Outbox::new(
+            self.pool()?,
+            channel.sender(),
+            self.clock.clone(),
+            self.settings.business_timezone.tz(),
+        ))
     }
 
     /// Offline understanding, asking OpenRouter below the threshold when a key is set.

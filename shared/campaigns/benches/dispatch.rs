@@ -229,11 +229,14 @@ async fn sender_throughput() {
         smsbot_twilio::Sender::PhoneNumber("+14155550199".to_owned()),
         None,
     );
+    let clock = Arc::new(ManualClock::at(at));
+    let tz = chrono_tz::America::New_York;
+    let outbox = Outbox::new(db.pool.clone(), Arc::new(twilio_sender), clock.clone(), tz);
     let sender = OutboundSender::new(
         db.pool.clone(),
-        Outbox::new(db.pool.clone(), Arc::new(twilio_sender)),
-        Arc::new(ManualClock::at(at)),
-        SenderConfig::new("Bench".to_owned(), chrono_tz::America::New_York),
+        outbox,
+        clock,
+        SenderConfig::new("Bench".to_owned(), tz),
     );
     let queued: Vec<ContactId> = {
         let c = db.pool.get().await.expect("connection");

@@ -186,7 +186,8 @@ impl Reminders {
         match delivery {
             Delivery::Sent(_) => report.sent += 1,
             Delivery::NotClaimed => {}
-            Delivery::Retry(_) => report.pending += 1,
+            // Quiet hours, another worker, or the provider: the next run retries.
+            Delivery::Busy | Delivery::Deferred(_) | Delivery::Retry(_) => report.pending += 1,
             Delivery::Refused(_) => report.refused += 1,
         }
         Ok(())

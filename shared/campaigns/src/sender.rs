@@ -160,6 +160,13 @@ impl OutboundSender {
                 Prepared::Done(outcome) => Ok(outcome),
                 Prepared::Ready(_) => Err(SendError::Busy),
             },
+            Delivery::Busy => Err(SendError::Busy),
+            Delivery::Deferred(at) => {
+                let client = self.pool.get().await?;
+                recipients::defer_quiet(&client, message.campaign_id, message.contact_id, at)
+                    .await?;
+                Ok(SendOutcome::Deferred(at))
+            }
             Delivery::Retry(failure) => self.retry_later(message, message_id, &failure).await,
             Delivery::Refused(failure) => Ok(match failure {
                 SendFailure::OptedOutAtCarrier => SendOutcome::SkippedConsent,

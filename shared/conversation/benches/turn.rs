@@ -80,11 +80,18 @@ async fn main() {
         .unwrap();
 
     // 1. Turns: a three-turn booking conversation, many contacts one after another.
+    let clock = Arc::new(ManualClock::at(now));
+    let outbox = Outbox::new(
+        db.pool.clone(),
+        Arc::new(ConsoleSender::quiet()),
+        clock.clone(),
+        policy().timezone,
+    );
     let conversation = Conversation::new(
         db.pool.clone(),
         Arc::new(OfflineUnderstander),
-        Outbox::new(db.pool.clone(), Arc::new(ConsoleSender::quiet())),
-        Arc::new(ManualClock::at(now)),
+        outbox,
+        clock,
         policy(),
     );
     let script = ["hi there", "can I book tomorrow at 3pm?", "yes"];

@@ -41,6 +41,9 @@ pub enum TurnError {
     /// The reply was recorded but the provider could not take it yet.
     #[error("the reply could not be sent yet")]
     SendLater(#[source] SendFailure),
+    /// Another worker holds the reply's send (or waits to learn its outcome).
+    #[error("the reply is being sent by another worker")]
+    ReplyBusy,
     /// Recording the send's outcome failed.
     #[error(transparent)]
     Deliver(#[from] DeliverError),
@@ -341,11 +344,17 @@ impl Conversation {
         Ok(outbound::record(tx, &reply).await?)
     }
 
-    /// Hands the recorded reply to the outbox; a provider that cannot take it yet
-    /// makes SQS deliver the inbound message again, which finds the reply recorded.
+    /// Hands the recorded reply to the outbox; a reply that cannot go yet
+    /// (the provider is down, its outcome is unknown, another worker holds it)
+    /// makes SQS deliver the inbound message again, which finds the reply
+    /// recorded and only finishes delivering it.
     async fn deliver(&self, reply: MessageId) -> Result<(), TurnError> {
         match self.outbox.deliver(reply).await? {
             Delivery::Sent(_) | Delivery::NotClaimed | Delivery::Refused(_) => Ok(()),
+            // Replies have no quiet hours; a deferral would be a bug, not a reason
+            // to hold the contact's messages back.
+            Delivery::Deferred(_) => Ok(()),
+            Delivery::Busy => Err(TurnError::ReplyBusy),
             Delivery::Retry(failure) => Err(TurnError::SendLater(failure)),
         }
     }

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod inbound;
 pub mod message;
 pub mod phone;
+pub mod quiet;
 pub mod sid;
 pub mod sms_body;
 pub mod timezone;
@@ -26,6 +27,7 @@ pub use ids::{AppointmentId, CampaignId, ContactId, MessageId, ProviderId, SlotI
 pub use inbound::{InboundSms, InboundSmsError};
 pub use message::{MessageDirection, MessageStatus};
 pub use phone::{MaskedPhone, PhoneError, PhoneNumber, Region};
+pub use quiet::QuietHours;
 pub use sid::{AccountSid, MessageSid, MessagingServiceSid, SidError};
 pub use sms_body::{Encoding, SmsBody, SmsBodyError};
 pub use timezone::{Timezone, TimezoneError};

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use smsbot_domain::{MessageSid, PhoneNumber};
 use smsbot_twilio::MessageStatus;
 
@@ -14,8 +15,18 @@ use crate::port::{SendFailure, SentSms, SmsSender};
 #[derive(Default)]
 pub struct ConsoleSender {
     outbox: Mutex<HashMap<String, Vec<String>>>,
+    /// Everything ever sent, for `find_sent` (the outbox above is emptied by
+    /// the chat simulator).
+    log: Mutex<Vec<Logged>>,
     counter: AtomicU64,
     quiet: bool,
+}
+
+struct Logged {
+    to: String,
+    body: String,
+    sent: SentSms,
+    at: DateTime<Utc>,
 }
 
 impl ConsoleSender {
@@ -62,9 +73,34 @@ impl SmsSender for ConsoleSender {
             .entry(to.as_e164().to_owned())
             .or_default()
             .push(body.to_owned());
-        Ok(SentSms {
+        let sent = SentSms {
             sid,
             status: MessageStatus::Queued,
-        })
+        };
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Logged {
+                to: to.as_e164().to_owned(),
+                body: body.to_owned(),
+                sent: sent.clone(),
+                at: Utc::now(),
+            });
+        Ok(sent)
+    }
+
+    async fn find_sent(
+        &self,
+        to: &PhoneNumber,
+        body: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<SentSms>, SendFailure> {
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(log
+            .iter()
+            .rev()
+            .filter(|m| m.to == to.as_e164() && m.body == body && m.at >= since)
+            .map(|m| m.sent.clone())
+            .collect())
     }
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use smsbot_domain::{MessageSid, PhoneNumber};
 use smsbot_twilio::{ErrorClass, MessageStatus, SendError, TwilioErrorCode};
 
@@ -25,22 +26,33 @@ pub enum SendFailure {
     /// The provider asks us to slow down; retry later.
     #[error("the SMS provider is throttling (retry after {retry_after:?})")]
     Throttled { retry_after: Option<Duration> },
-    /// The provider or the network failed before taking the message; retry.
+    /// The provider or the network failed, and the provider certainly did not
+    /// take the message (no connection, an explicit refusal to process); retry.
     #[error("the SMS provider is unavailable")]
     Transient(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The provider refused this message for good (e.g. an account setting).
     #[error("the SMS provider rejected the message (code {code:?})")]
     Rejected { code: Option<i32> },
-    /// The provider may have taken the message but its answer could not be
-    /// read: sending again could text the customer twice, so it is not retried.
+    /// The provider may have taken the message (no answer in time, a broken
+    /// connection, a 5xx, an unreadable answer): it is sent again only after
+    /// the provider says it does not have it.
     #[error("the outcome of the send is unknown")]
     OutcomeUnknown(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl SendFailure {
-    /// Whether sending the same message later may succeed unchanged.
+    /// Whether the message is to be tried again later (after reconciling,
+    /// when its outcome is unknown); the others are final refusals.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Throttled { .. } | Self::Transient(_))
+        matches!(
+            self,
+            Self::Throttled { .. } | Self::Transient(_) | Self::OutcomeUnknown(_)
+        )
+    }
+
+    /// Whether the provider may hold the message although it did not say so.
+    pub fn may_have_been_sent(&self) -> bool {
+        matches!(self, Self::OutcomeUnknown(_))
     }
 
     /// The provider's error code, stored on the message.
@@ -66,6 +78,9 @@ impl SendFailure {
 
 impl From<SendError> for SendFailure {
     fn from(err: SendError) -> Self {
+        if err.may_have_been_accepted() {
+            return Self::OutcomeUnknown(Box::new(err));
+        }
         match err {
             SendError::OptedOut => Self::OptedOutAtCarrier,
             SendError::InvalidRecipient { code } => Self::from_code(code),
@@ -84,6 +99,16 @@ impl From<SendError> for SendFailure {
 #[async_trait]
 pub trait SmsSender: Send + Sync {
     async fn send(&self, to: &PhoneNumber, body: &str) -> Result<SentSms, SendFailure>;
+
+    /// Messages the provider holds to `to` with exactly `body`, created at or
+    /// after `since`, newest first: asked before a message whose earlier send
+    /// may have reached the provider is sent again.
+    async fn find_sent(
+        &self,
+        to: &PhoneNumber,
+        body: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<SentSms>, SendFailure>;
 }
 
 #[cfg(test)]
@@ -112,13 +137,23 @@ mod tests {
     }
 
     #[test]
-    fn an_unreadable_answer_is_never_retried_and_a_timeout_is() {
-        let unknown = SendFailure::from(SendError::UnreadableResponse { status: 201 });
-        assert!(matches!(unknown, SendFailure::OutcomeUnknown(_)));
-        assert!(!unknown.is_retryable());
-        let timeout =
-            SendFailure::from(SendError::Transient(smsbot_twilio::TransientCause::Timeout));
-        assert!(timeout.is_retryable());
+    fn anything_twilio_may_have_taken_is_an_unknown_outcome_and_only_a_failed_connect_is_not() {
+        use smsbot_twilio::TransientCause::{Connection, Interrupted, Server, Timeout};
+        for err in [
+            SendError::UnreadableResponse { status: 201 },
+            SendError::Transient(Timeout),
+            SendError::Transient(Interrupted),
+            SendError::Transient(Server {
+                status: 500,
+                code: None,
+            }),
+        ] {
+            assert!(SendFailure::from(err).may_have_been_sent());
+        }
+        let refused_to_connect = SendFailure::from(SendError::Transient(Connection));
+        assert!(refused_to_connect.is_retryable() && !refused_to_connect.may_have_been_sent());
+        let throttled = SendFailure::from(SendError::RateLimited { retry_after: None });
+        assert!(throttled.is_retryable() && !throttled.may_have_been_sent());
         assert_eq!(SendFailure::OptedOutAtCarrier.code(), Some(21610));
     }
 }

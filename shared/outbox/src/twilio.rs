@@ -1,6 +1,7 @@
 //! The `SmsSender` adapter for Twilio's Messages API, with our status callback.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use smsbot_domain::{MessageSid, PhoneNumber};
 use smsbot_twilio::{OutboundMessage, Sender, TwilioClient};
 use url::Url;
@@ -53,6 +54,28 @@ impl SmsSender for TwilioSender {
             sid,
             status: sent.status,
         })
+    }
+
+    async fn find_sent(
+        &self,
+        to: &PhoneNumber,
+        body: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<SentSms>, SendFailure> {
+        let found = self
+            .client
+            .find_messages(to.as_e164(), body, since)
+            .await
+            .map_err(|e| SendFailure::Transient(Box::new(e)))?;
+        Ok(found
+            .into_iter()
+            .filter_map(|m| {
+                Some(SentSms {
+                    sid: MessageSid::parse(&m.sid).ok()?,
+                    status: m.status,
+                })
+            })
+            .collect())
     }
 }
 

@@ -3,13 +3,16 @@
 //!
 //! Owns the outbound rows of `messages` and the campaign recipient and contact
 //! columns a send's outcome changes. Every message is recorded before it is
-//! sent, claimed under a lease by exactly one worker, and then either gets its
-//! Twilio SID, goes back to unclaimed (transient failure) or is refused for good.
+//! sent, claimed under a lease by exactly one worker (and marked in doubt: the
+//! send may reach the provider), and then either gets its Twilio SID, goes back
+//! to unclaimed (certainly not sent), stays in doubt until it is looked up at
+//! the provider, or is refused for good.
 //! Must not decide whether a failure is transient or what a Twilio code means:
 //! the outbox does.
 
+use chrono::{DateTime, NaiveTime, Utc};
 use deadpool_postgres::GenericClient;
-use smsbot_domain::{ConsentSource, ConsentState, MessageStatus, SmsBody};
+use smsbot_domain::{ConsentSource, ConsentState, MessageStatus, QuietHours, SmsBody};
 
 use crate::appointments::AppointmentId;
 use crate::campaigns::CampaignId;
@@ -87,6 +90,17 @@ pub async fn record(
     .map_err(|e| StoreError::query(CONTEXT, e))
 }
 
+/// What a message is, as far as the moment of sending is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendKind {
+    /// An answer to the contact's own message: sent whenever it is ready.
+    Reply,
+    /// A campaign message: never inside the campaign's quiet hours.
+    Campaign { quiet: QuietHours },
+    /// Anything else we start (reminders): never inside the default quiet hours.
+    Initiated,
+}
+
 /// An outbound message this worker may now hand to the provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedSend {
@@ -94,30 +108,53 @@ pub struct ClaimedSend {
     pub contact_id: ContactId,
     pub to_e164: String,
     pub body: String,
+    pub kind: SendKind,
+    /// The contact's IANA timezone, when known.
+    pub timezone: Option<String>,
+    /// Set when an earlier claim may have reached the provider: since when.
+    pub in_doubt_since: Option<DateTime<Utc>>,
+}
+
+/// Why a message could not be claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    Claimed(ClaimedSend),
+    /// Another worker holds a live lease on it: try again later.
+    Busy,
+    /// Sent or refused already, or it must not go (no consent, no number, the
+    /// campaign stopped): nothing to do.
+    Closed,
 }
 
 /// Claims an unsent outbound message for `lease_seconds`, only while, at this
 /// very statement, the contact has a number and is opted in and, for a campaign
 /// message, the number was not refused before, the recipient is still queued
-/// for this message and the campaign is running. `None` when it was sent
-/// already, refused, must not go, or another worker holds a live lease on it.
+/// for this message and the campaign is running. The claim marks the message in
+/// doubt (the send may reach the provider) and reports whether an earlier claim
+/// had already done so.
+/// Leases are in the callers' time (`now`), like every other deadline of the
+/// use cases, so a test's clock moves them too.
 pub async fn claim(
     pool: &Pool,
     message_id: MessageId,
+    now: DateTime<Utc>,
     lease_seconds: f64,
-) -> Result<Option<ClaimedSend>, StoreError> {
+) -> Result<Claim, StoreError> {
     const CONTEXT: &str = "claiming a send";
     let client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
     let row = client
         .query_opt(
             "UPDATE messages m
-                SET send_lease_until = now() + make_interval(secs => $2),
-                    send_attempts = send_attempts + 1, updated_at = now()
-               FROM contacts c
-              WHERE m.id = $1 AND c.id = m.contact_id AND c.phone IS NOT NULL
+                SET send_lease_until = $3 + make_interval(secs => $2),
+                    send_attempts = send_attempts + 1, updated_at = now(),
+                    send_in_doubt_since = COALESCE(m.send_in_doubt_since, $3)
+               FROM contacts c,
+                    (SELECT id, send_in_doubt_since FROM messages WHERE id = $1) earlier
+              WHERE m.id = $1 AND earlier.id = m.id
+                AND c.id = m.contact_id AND c.phone IS NOT NULL
                 AND c.consent = 'opted_in'
                 AND m.direction = 'outbound' AND m.twilio_sid IS NULL AND m.status = 'pending'
-                AND (m.send_lease_until IS NULL OR m.send_lease_until < now())
+                AND (m.send_lease_until IS NULL OR m.send_lease_until < $3)
                 AND (m.campaign_id IS NULL OR (
                         c.phone_invalid_at IS NULL
                     AND EXISTS (SELECT 1 FROM campaign_recipients r
@@ -126,17 +163,59 @@ pub async fn claim(
                                    AND r.contact_id = m.contact_id
                                    AND r.message_id = m.id AND r.status = 'queued'
                                    AND k.status = 'running')))
-              RETURNING m.id, m.contact_id, c.phone, m.body",
-            &[&message_id, &lease_seconds],
+              RETURNING m.id, m.contact_id, c.phone, m.body, c.timezone,
+                        earlier.send_in_doubt_since, m.reply_to_id IS NOT NULL,
+                        (SELECT ARRAY[quiet_start, quiet_end] FROM campaigns
+                          WHERE id = m.campaign_id)",
+            &[&message_id, &lease_seconds, &now],
         )
         .await
         .map_err(|e| StoreError::query(CONTEXT, e))?;
-    Ok(row.map(|r| ClaimedSend {
+    let Some(r) = row else {
+        let busy = client
+            .query_opt(
+                "SELECT 1 FROM messages
+                  WHERE id = $1 AND twilio_sid IS NULL AND status = 'pending'
+                    AND send_lease_until >= $2",
+                &[&message_id, &now],
+            )
+            .await
+            .map_err(|e| StoreError::query(CONTEXT, e))?
+            .is_some();
+        return Ok(if busy { Claim::Busy } else { Claim::Closed });
+    };
+    let campaign_quiet: Option<Vec<NaiveTime>> = r.get(7);
+    let kind = match (r.get::<_, bool>(6), campaign_quiet.as_deref()) {
+        (true, _) => SendKind::Reply,
+        (false, Some(&[start, end])) => SendKind::Campaign {
+            quiet: QuietHours::new(start, end),
+        },
+        (false, _) => SendKind::Initiated,
+    };
+    Ok(Claim::Claimed(ClaimedSend {
         id: r.get(0),
         contact_id: r.get(1),
         to_e164: r.get(2),
         body: r.get(3),
+        timezone: r.get(4),
+        in_doubt_since: r.get(5),
+        kind,
     }))
+}
+
+/// Whether some message already carries this provider SID (a reconciliation
+/// must not claim another message's send).
+pub async fn sid_recorded(pool: &Pool, twilio_sid: &str) -> Result<bool, StoreError> {
+    const CONTEXT: &str = "looking up a provider SID";
+    let client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
+    client
+        .query_opt(
+            "SELECT 1 FROM messages WHERE twilio_sid = $1",
+            &[&twilio_sid],
+        )
+        .await
+        .map(|row| row.is_some())
+        .map_err(|e| StoreError::query(CONTEXT, e))
 }
 
 /// Stores the SID the provider gave a message with the status it answered,
@@ -157,7 +236,8 @@ pub async fn attach_sid(
         .await
         .map_err(|e| StoreError::query(CONTEXT, e))?;
     tx.execute(
-        "UPDATE messages SET twilio_sid = $2, status = $3, status_rank = $4, updated_at = now()
+        "UPDATE messages SET twilio_sid = $2, status = $3, status_rank = $4,
+                send_in_doubt_since = NULL, updated_at = now()
           WHERE id = $1",
         &[&message_id, &twilio_sid, &status, &rank],
     )
@@ -187,13 +267,16 @@ pub async fn attach_sid(
     tx.commit().await.map_err(|e| StoreError::query(CONTEXT, e))
 }
 
-/// Gives up a send lease after a transient failure, so a retry may send at once.
+/// Gives up a send lease when the message certainly did not reach the
+/// provider (no connection, throttled, quiet hours), so a retry may send at
+/// once, without looking it up first.
 pub async fn release(pool: &Pool, message_id: MessageId) -> Result<(), StoreError> {
     const CONTEXT: &str = "releasing a send";
     let client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
     client
         .execute(
-            "UPDATE messages SET send_lease_until = NULL WHERE id = $1 AND twilio_sid IS NULL",
+            "UPDATE messages SET send_lease_until = NULL, send_in_doubt_since = NULL
+              WHERE id = $1 AND twilio_sid IS NULL",
             &[&message_id],
         )
         .await
@@ -252,7 +335,7 @@ pub async fn refuse(
     let contact: Option<ContactId> = tx
         .query_opt(
             "UPDATE messages SET status = 'failed', status_rank = 100, error_code = $2,
-                    send_lease_until = NULL, updated_at = now()
+                    send_lease_until = NULL, send_in_doubt_since = NULL, updated_at = now()
               WHERE id = $1 AND twilio_sid IS NULL AND status = 'pending'
               RETURNING contact_id",
             &[&message_id, &error_code],

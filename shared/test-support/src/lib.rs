@@ -30,6 +30,13 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     pub async fn create() -> Self {
+        Self::create_with_pool(8).await
+    }
+
+    /// A database whose pool holds at most `size` connections: with one, a use
+    /// case that waits for a second connection while holding the first hangs,
+    /// which a test bounded in time then reports.
+    pub async fn create_with_pool(size: usize) -> Self {
         let server = required_env("DATABASE_URL");
         let name = format!("smsbot_test_{}", uuid::Uuid::new_v4().simple());
         let (admin, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
@@ -43,7 +50,7 @@ impl TestDatabase {
         let mut url = url::Url::parse(&server).expect("DATABASE_URL must be a URL");
         url.set_path(&name);
         let url = url.to_string();
-        let pool = smsbot_store::connect(&url, 8).expect("pool");
+        let pool = smsbot_store::connect(&url, size).expect("pool");
         smsbot_store::migrate::run(&pool)
             .await
             .expect("migrations apply");

@@ -7,7 +7,11 @@
 //! sender), an E.164 `To` (400, 21211), the 1,600-character limit (400,
 //! 21617), and a 201 with Twilio's message resource (a fresh `SM` + 32 hex
 //! SID, `queued` from a number, `accepted` through a Messaging Service).
-//! Every accepted message is recorded; failures can be scripted.
+//! Also `GET` on the same path: the account's messages, newest first, filtered
+//! by `To`/`From` like Twilio's list (what a sender asks when a send's outcome
+//! was unknown). Every accepted message is recorded; failures can be scripted,
+//! before the message is taken (nothing sent) or after (sent, but the client
+//! hears a failure or nothing in time).
 //!
 //! Must not: depend on `smsbot-twilio` (whose tests use it), or be reachable
 //! from anything but the loopback interface.
@@ -22,12 +26,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use url::Url;
 
@@ -42,6 +47,7 @@ pub struct SentRecord {
     pub messaging_service_sid: Option<String>,
     pub body: String,
     pub status_callback: Option<String>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// A running stand-in. Dropping it stops the server.
@@ -74,6 +80,17 @@ struct Script {
     delays: VecDeque<Duration>,
     /// Error code to answer for a recipient, on every request to it.
     rejected: HashMap<String, u32>,
+    /// What happens after the next requests' messages were taken.
+    after_accept: VecDeque<AfterAccept>,
+}
+
+/// A fault after the message was recorded as sent.
+#[derive(Debug, Clone, Copy)]
+enum AfterAccept {
+    /// Answer with this HTTP status instead of 201.
+    Fail(u16),
+    /// Answer 201 only after this long (the client times out first).
+    Delay(Duration),
 }
 
 impl TwilioStandIn {
@@ -92,7 +109,7 @@ impl TwilioStandIn {
         let app = Router::new()
             .route(
                 "/2010-04-01/Accounts/{account}/Messages.json",
-                post(create_message),
+                post(create_message).get(list_messages),
             )
             .with_state(Arc::clone(&shared));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -154,6 +171,24 @@ impl TwilioStandIn {
             .extend(std::iter::repeat_n(delay, n));
     }
 
+    /// The next `n` messages are sent (recorded), then answered with HTTP
+    /// `status` as if Twilio failed afterwards.
+    pub fn accept_then_fail_next(&self, n: usize, status: u16) {
+        self.shared
+            .script()
+            .after_accept
+            .extend(std::iter::repeat_n(AfterAccept::Fail(status), n));
+    }
+
+    /// The next `n` messages are sent (recorded), then answered only after
+    /// `delay` (to make a client time out after Twilio took the message).
+    pub fn accept_then_delay_next(&self, n: usize, delay: Duration) {
+        self.shared
+            .script()
+            .after_accept
+            .extend(std::iter::repeat_n(AfterAccept::Delay(delay), n));
+    }
+
     /// Every message to `to` is refused with `code` (HTTP 400), e.g. 21610
     /// (unsubscribed recipient), 21211 (invalid number), 21614 (not mobile).
     pub fn reject_recipient(&self, to: &str, code: u32) {
@@ -167,6 +202,7 @@ impl TwilioStandIn {
         script.rate_limits.clear();
         script.delays.clear();
         script.rejected.clear();
+        script.after_accept.clear();
     }
 }
 
@@ -349,17 +385,45 @@ async fn create_message(
         messaging_service_sid: service.clone(),
         body: text.clone(),
         status_callback: field("StatusCallback"),
+        created_at: Utc::now(),
     };
-    shared.script().sent.push(record);
+    let resource = message_resource(&record, &account);
+    let after_accept = {
+        let mut script = shared.script();
+        script.sent.push(record);
+        script.after_accept.pop_front()
+    };
+    match after_accept {
+        Some(AfterAccept::Fail(status)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return twilio_error(status, 20500, "An internal server error has occurred");
+        }
+        Some(AfterAccept::Delay(delay)) => tokio::time::sleep(delay).await,
+        None => {}
+    }
+    (StatusCode::CREATED, axum::Json(resource)).into_response()
+}
+
+/// Twilio's message resource for a recorded message.
+fn message_resource(record: &SentRecord, account: &str) -> serde_json::Value {
+    let SentRecord {
+        sid,
+        to,
+        from,
+        messaging_service_sid: service,
+        body: text,
+        created_at,
+        ..
+    } = record;
 
     let status = if service.is_some() {
         "accepted"
     } else {
         "queued"
     };
-    let now = "Thu, 24 Aug 2023 05:01:45 +0000";
+    let now = created_at.to_rfc2822();
     let uri = format!("/2010-04-01/Accounts/{account}/Messages/{sid}.json");
-    let resource = json!({
+    json!({
         "account_sid": account,
         "api_version": "2010-04-01",
         "body": text,
@@ -372,7 +436,7 @@ async fn create_message(
         "from": from,
         "messaging_service_sid": service,
         "num_media": "0",
-        "num_segments": segments(&text).to_string(),
+        "num_segments": segments(text).to_string(),
         "price": null,
         "price_unit": "USD",
         "sid": sid,
@@ -382,6 +446,57 @@ async fn create_message(
         },
         "to": to,
         "uri": uri,
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    #[serde(rename = "To")]
+    to: Option<String>,
+    #[serde(rename = "From")]
+    from: Option<String>,
+    #[serde(rename = "PageSize")]
+    page_size: Option<usize>,
+}
+
+/// `GET …/Messages.json?To=…&From=…&PageSize=…`: newest first, one page.
+async fn list_messages(
+    State(shared): State<Arc<Shared>>,
+    Path(account): Path<String>,
+    Query(query): Query<ListQuery>,
+    headers: HeaderMap,
+) -> Response {
+    if !authorized(&headers, &shared) {
+        return twilio_error(StatusCode::UNAUTHORIZED, 20003, "Authenticate");
+    }
+    if account != shared.account_sid {
+        return twilio_error(
+            StatusCode::NOT_FOUND,
+            20404,
+            "The requested resource was not found",
+        );
+    }
+    let page_size = query.page_size.unwrap_or(50).clamp(1, 1000);
+    let messages: Vec<serde_json::Value> = shared
+        .script()
+        .sent
+        .iter()
+        .rev()
+        .filter(|m| query.to.as_ref().is_none_or(|to| *to == m.to))
+        .filter(|m| {
+            query
+                .from
+                .as_ref()
+                .is_none_or(|from| Some(from) == m.from.as_ref())
+        })
+        .take(page_size)
+        .map(|m| message_resource(m, &account))
+        .collect();
+    let body = json!({
+        "messages": messages,
+        "next_page_uri": null,
+        "page": 0,
+        "page_size": page_size,
     });
-    (StatusCode::CREATED, axum::Json(resource)).into_response()
+    (StatusCode::OK, axum::Json(body)).into_response()
 }

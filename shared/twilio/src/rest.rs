@@ -11,14 +11,16 @@
 //! Twilio's error `message` often quotes the `To` number, so it is never kept in
 //! a [`SendError`] nor logged; only the numeric code is.
 //!
-//! A timeout or a dropped connection after the request left us is
-//! [`SendError::Transient`] although Twilio may have accepted the message; the
-//! caller's idempotency (the reply row written before the send) is what keeps a
-//! retry from texting twice.
+//! A timeout, a connection broken after the request left us or a 5xx is
+//! [`SendError::Transient`] although Twilio may have accepted the message
+//! ([`SendError::may_have_been_accepted`]): the caller must not resend such a
+//! message before asking Twilio whether it exists ([`TwilioClient::find_messages`],
+//! `GET …/Messages.json`).
 
 use std::fmt;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde::Deserialize;
@@ -129,9 +131,12 @@ pub enum TransientCause {
     /// No complete answer within the timeout.
     #[error("timed out")]
     Timeout,
-    /// Could not connect, or the connection broke.
+    /// Could not connect: the request never left.
     #[error("connection failed")]
     Connection,
+    /// The connection broke after the request may have been sent.
+    #[error("connection interrupted")]
+    Interrupted,
     /// Twilio answered with a server error (or 408).
     #[error("HTTP {status} (code {code:?})")]
     Server {
@@ -145,6 +150,21 @@ impl SendError {
     #[must_use]
     pub const fn is_retryable(&self) -> bool {
         matches!(self, Self::RateLimited { .. } | Self::Transient(_))
+    }
+
+    /// Whether Twilio may have taken the message although it did not say so
+    /// (no answer in time, a broken connection, a 5xx, an unreadable 2xx):
+    /// sending it again could text the recipient twice.
+    #[must_use]
+    pub const fn may_have_been_accepted(&self) -> bool {
+        matches!(
+            self,
+            Self::Transient(
+                TransientCause::Timeout
+                    | TransientCause::Interrupted
+                    | TransientCause::Server { .. }
+            ) | Self::UnreadableResponse { .. }
+        )
     }
 
     /// Whether no further messages should go to this recipient.
@@ -274,6 +294,65 @@ impl TwilioClient {
         result
     }
 
+    /// Messages to `to` whose body is `body`, created at or after `since`,
+    /// newest first: what a sender asks before retrying a send whose outcome
+    /// it does not know. One page of Twilio's list (the most recent 100 to that
+    /// number) is enough: the question is about the last few minutes.
+    ///
+    /// # Errors
+    /// A [`SendError`] when Twilio cannot be asked now.
+    pub async fn find_messages(
+        &self,
+        to: &str,
+        body: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<SentMessage>, SendError> {
+        let response = self
+            .http
+            .get(self.messages_url.clone())
+            .basic_auth(&self.account_sid, Some(self.auth_token.expose_secret()))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .query(&[("To", to), ("PageSize", "100")])
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        let retry_after = retry_after(response.headers());
+        let bytes = response.bytes().await.map_err(transport_error)?;
+        if !status.is_success() {
+            return Err(interpret(status, retry_after, &bytes).err().unwrap_or(
+                SendError::UnreadableResponse {
+                    status: status.as_u16(),
+                },
+            ));
+        }
+        let page: MessagePage =
+            serde_json::from_slice(&bytes).map_err(|_| SendError::UnreadableResponse {
+                status: status.as_u16(),
+            })?;
+        Ok(page
+            .messages
+            .into_iter()
+            .filter(|m| m.body.as_deref() == Some(body))
+            .filter(|m| {
+                m.date_created
+                    .as_deref()
+                    .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+                    .is_some_and(|created| created >= since)
+            })
+            .filter_map(|m| {
+                let status = MessageStatus::from_twilio(&m.status).ok()?;
+                Some(SentMessage {
+                    sid: m.sid,
+                    status,
+                    num_segments: None,
+                    error_code: None,
+                })
+            })
+            .collect())
+    }
+
     async fn post(&self, msg: &OutboundMessage) -> Result<SentMessage, SendError> {
         let mut form: Vec<(&str, &str)> = vec![("To", &msg.to)];
         match &msg.from {
@@ -336,8 +415,10 @@ fn interpret(
 fn transport_error(error: reqwest::Error) -> SendError {
     if error.is_timeout() {
         SendError::Transient(TransientCause::Timeout)
-    } else {
+    } else if error.is_connect() {
         SendError::Transient(TransientCause::Connection)
+    } else {
+        SendError::Transient(TransientCause::Interrupted)
     }
 }
 
@@ -357,6 +438,23 @@ struct MessageBody {
     num_segments: Option<serde_json::Value>,
     #[serde(default)]
     error_code: Option<serde_json::Value>,
+}
+
+/// One page of Twilio's message list: the fields a reconciliation compares.
+#[derive(Deserialize)]
+struct MessagePage {
+    #[serde(default)]
+    messages: Vec<ListedMessage>,
+}
+
+#[derive(Deserialize)]
+struct ListedMessage {
+    sid: String,
+    status: String,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    date_created: Option<String>,
 }
 
 /// Twilio's REST error body: `{"code", "message", "more_info", "status"}`.

@@ -40,7 +40,7 @@ impl Clinic {
         let phone = Arc::new(ConsoleSender::quiet());
         let reminders = Reminders::new(
             db.pool.clone(),
-            Outbox::new(db.pool.clone(), phone.clone()),
+            Outbox::new(db.pool.clone(), phone.clone(), clock.clone(), business_tz()),
             ReminderConfig {
                 hours_before: 24,
                 lookahead: Duration::minutes(15),
@@ -52,7 +52,7 @@ impl Clinic {
         let conversation = Conversation::new(
             db.pool.clone(),
             Arc::new(OfflineUnderstander),
-            Outbox::new(db.pool.clone(), phone.clone()),
+            Outbox::new(db.pool.clone(), phone.clone(), clock.clone(), business_tz()),
             clock.clone(),
             Policy {
                 timezone: business_tz(),

@@ -106,7 +106,12 @@ impl Engine {
         let dispatcher = dispatcher(&db, Arc::new(queue.clone()), tick_seconds);
         let sender = OutboundSender::new(
             db.pool.clone(),
-            Outbox::new(db.pool.clone(), twilio_sender(&twilio)),
+            Outbox::new(
+                db.pool.clone(),
+                twilio_sender(&twilio),
+                clock.clone(),
+                business_tz(),
+            ),
             clock.clone(),
             SenderConfig::new(BUSINESS.to_owned(), business_tz()),
         );

@@ -177,7 +177,10 @@ async fn the_same_inbound_message_delivered_five_times_concurrently_books_once_a
         tokio::spawn(async move { conversation.handle(&yes).await })
     });
     for result in futures::future::join_all(deliveries).await {
-        result.unwrap().unwrap();
+        // A delivery that finds the reply being sent by another is retried later.
+        if let Err(err) = result.unwrap() {
+            assert!(err.is_transient(), "{err}");
+        }
     }
     for _ in 0..5 {
         bot.conversation.handle(&yes).await.unwrap();

@@ -105,7 +105,7 @@ impl TestBot {
         sender: Arc<dyn SmsSender>,
         clock: Arc<dyn Clock>,
     ) -> Conversation {
-        let outbox = Outbox::new(db.pool.clone(), sender);
+        let outbox = Outbox::new(db.pool.clone(), sender, clock.clone(), policy().timezone);
         Conversation::new(db.pool.clone(), understander, outbox, clock, policy())
     }
 
