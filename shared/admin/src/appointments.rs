@@ -1,9 +1,9 @@
 //! `/api/appointments`: bookings as operators see and correct them.
 //!
-//! Owns listing with validated filters, cancelling a booked appointment (its
-//! slot's capacity is freed by the database trigger) and marking a booked
-//! appointment that has started as a no-show; anything else is 409. Every change
-//! is recorded as an appointment event by the store. Must not book or
+//! Owns listing with validated filters, cancelling a booked appointment that has
+//! not started (its slot's capacity is freed by the database trigger) and marking
+//! a booked appointment that has started as a no-show; anything else is 409.
+//! Every change is recorded as an appointment event by the store. Must not book or
 //! reschedule (the conversation's scheduling engine does) nor text the customer.
 
 use axum::Json;
@@ -137,7 +137,7 @@ pub async fn list(
     responses(
         (status = 200, description = "The appointment, now cancelled", body = Appointment),
         (status = 404, description = "No such appointment", body = ErrorBody),
-        (status = 409, description = "Only a booked appointment can be cancelled", body = ErrorBody),
+        (status = 409, description = "Only a booked appointment that has not started can be cancelled (`invalid_transition`, `appointment_started`)", body = ErrorBody),
     )
 )]
 pub async fn cancel(
@@ -149,8 +149,15 @@ pub async fn cancel(
     let current = store::find_detail(&tx, id)
         .await?
         .ok_or(ApiError::NotFound("appointment"))?;
-    if store::cancel(&tx, current.contact_id, id).await?.is_none() {
-        return Err(not_booked(current.status, "cancelled"));
+    match store::cancel(&tx, current.contact_id, id, Utc::now()).await? {
+        store::CancelOutcome::Cancelled(_) => {}
+        store::CancelOutcome::NotFound => return Err(not_booked(current.status, "cancelled")),
+        store::CancelOutcome::AlreadyStarted(_) => {
+            return Err(ApiError::conflict(
+                "appointment_started",
+                "the appointment has already started, so it can no longer be cancelled; mark it a no-show if the customer did not come",
+            ));
+        }
     }
     let updated = store::find_detail(&tx, id)
         .await?

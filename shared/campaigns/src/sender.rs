@@ -14,11 +14,14 @@
 //! (migration V3).
 //! Must not decide who is in a campaign or when: the dispatcher does.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
+use futures::FutureExt;
+use smsbot_config::metrics::{self, Metric};
 use smsbot_domain::campaign::{RenderContext, Template};
 use smsbot_domain::{ContactId, SmsBody};
 use smsbot_outbox::{Clock, DeliverError, Delivery, Outbox, SendFailure};
@@ -126,13 +129,20 @@ impl OutboundSender {
                 .as_deref()
                 .map(serde_json::from_str::<OutboundMessage>);
             match parsed {
-                Some(Ok(message)) => match self.send(message).await {
-                    Ok(outcome) => {
+                // A panic on one record fails that record only; the rest of
+                // the batch is sent.
+                Some(Ok(message)) => match AssertUnwindSafe(self.send(message)).catch_unwind().await {
+                    Ok(Ok(outcome)) => {
                         tracing::info!(campaign_id = %message.campaign_id, contact_id = %message.contact_id, ?outcome, "campaign record handled");
                         None
                     }
-                    Err(err) => {
+                    Ok(Err(err)) => {
                         tracing::warn!(campaign_id = %message.campaign_id, error = %err, "campaign record will be retried");
+                        Some(id)
+                    }
+                    Err(_) => {
+                        tracing::error!(campaign_id = %message.campaign_id, sqs_message_id = %id, "campaign record panicked; it will be retried");
+                        metrics::count(Metric::HandlerPanics, 1);
                         Some(id)
                     }
                 },

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use chrono::Duration;
 
 use crate::ConfigError;
+use crate::settings::{MINUTES_PER_DAY, ranged};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineSettings {
@@ -29,33 +30,38 @@ pub struct EngineSettings {
 
 impl EngineSettings {
     pub(crate) fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let number = |name: &'static str, default: i64, min: i64| -> Result<i64, ConfigError> {
-            match vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
-                None => Ok(default),
-                Some(raw) => match raw.parse::<i64>() {
-                    Ok(n) if n >= min => Ok(n),
-                    _ => Err(ConfigError::Invalid {
-                        name,
-                        reason: format!("must be a whole number of at least {min}"),
-                    }),
-                },
-            }
+        let number = |name: &'static str, default: i64, min: i64, max: i64| {
+            ranged(vars.get(name), name, default, min, max)
         };
         Ok(Self {
-            dispatch_tick_seconds: number("DISPATCH_TICK_SECONDS", 60, 1)?,
-            requeue_after: Duration::minutes(number("DISPATCH_REQUEUE_AFTER_MINUTES", 15, 1)?),
-            send_max_attempts: number("SEND_MAX_ATTEMPTS", 8, 1)?.min(1_000) as i32,
-            reminder_hours_before: number("REMINDER_HOURS_BEFORE", 24, 1)?,
+            // SQS holds a message back at most 900 s, which paces one tick.
+            dispatch_tick_seconds: number("DISPATCH_TICK_SECONDS", 60, 1, 900)?,
+            requeue_after: Duration::minutes(number(
+                "DISPATCH_REQUEUE_AFTER_MINUTES",
+                15,
+                1,
+                MINUTES_PER_DAY,
+            )?),
+            send_max_attempts: number("SEND_MAX_ATTEMPTS", 8, 1, 100)? as i32,
+            // Two weeks.
+            reminder_hours_before: number("REMINDER_HOURS_BEFORE", 24, 1, 14 * 24)?,
             housekeeping_interval: Duration::minutes(number(
                 "HOUSEKEEPING_INTERVAL_MINUTES",
                 15,
                 1,
+                MINUTES_PER_DAY,
             )?),
-            state_grace: Duration::minutes(number("CONVERSATION_EXPIRY_GRACE_MINUTES", 1440, 0)?),
+            state_grace: Duration::minutes(number(
+                "CONVERSATION_EXPIRY_GRACE_MINUTES",
+                1440,
+                0,
+                MINUTES_PER_DAY * 30,
+            )?),
             complete_after: Duration::minutes(number(
                 "APPOINTMENT_COMPLETE_AFTER_MINUTES",
                 720,
                 0,
+                MINUTES_PER_DAY * 30,
             )?),
         })
     }
@@ -64,6 +70,49 @@ impl EngineSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn refused(name: &str, value: &str) -> Option<String> {
+        let vars = HashMap::from([(name.to_owned(), value.to_owned())]);
+        match EngineSettings::from_vars(&vars) {
+            Err(ConfigError::Invalid { name: got, reason }) if got == name => Some(reason),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_dispatch_tick_is_at_most_what_sqs_can_delay() {
+        assert_eq!(refused("DISPATCH_TICK_SECONDS", "900"), None);
+        assert_eq!(
+            refused("DISPATCH_TICK_SECONDS", "901").as_deref(),
+            Some("must be between 1 and 900")
+        );
+        assert_eq!(
+            refused("DISPATCH_TICK_SECONDS", "0").as_deref(),
+            Some("must be between 1 and 900")
+        );
+    }
+
+    #[test]
+    fn send_attempts_are_refused_past_their_range_instead_of_being_cut_short() {
+        assert_eq!(
+            refused("SEND_MAX_ATTEMPTS", "5000").as_deref(),
+            Some("must be between 1 and 100")
+        );
+        let vars = HashMap::from([("SEND_MAX_ATTEMPTS".to_owned(), "100".to_owned())]);
+        assert_eq!(
+            EngineSettings::from_vars(&vars).unwrap().send_max_attempts,
+            100
+        );
+    }
+
+    #[test]
+    fn graces_may_be_zero_but_intervals_may_not() {
+        assert_eq!(refused("CONVERSATION_EXPIRY_GRACE_MINUTES", "0"), None);
+        assert_eq!(refused("APPOINTMENT_COMPLETE_AFTER_MINUTES", "0"), None);
+        assert!(refused("HOUSEKEEPING_INTERVAL_MINUTES", "0").is_some());
+        assert!(refused("DISPATCH_REQUEUE_AFTER_MINUTES", "0").is_some());
+        assert!(refused("REMINDER_HOURS_BEFORE", "0").is_some());
+    }
 
     #[test]
     fn defaults_apply_and_nonsense_is_refused_by_name() {

@@ -15,6 +15,8 @@ pub enum Metric {
     Bookings,
     OptOuts,
     LlmFallbacks,
+    /// A handler panicked on one record (its group is retried, the batch goes on).
+    HandlerPanics,
 }
 
 impl Metric {
@@ -25,6 +27,7 @@ impl Metric {
             Self::Bookings => "Bookings",
             Self::OptOuts => "OptOuts",
             Self::LlmFallbacks => "LlmFallbacks",
+            Self::HandlerPanics => "HandlerPanics",
         }
     }
 }

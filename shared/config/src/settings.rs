@@ -104,12 +104,32 @@ impl Settings {
                 .map(|raw| Url::parse(&raw).map_err(|e| invalid(name, e)))
                 .transpose()
         };
+        // Ten years ahead at most: far beyond any real calendar, far below what
+        // date arithmetic can hold.
+        let booking_horizon_days = ranged(
+            get("BOOKING_HORIZON_DAYS"),
+            "BOOKING_HORIZON_DAYS",
+            60,
+            1,
+            3_650,
+        )?;
+        let booking_lead_minutes = ranged(
+            get("BOOKING_LEAD_MINUTES"),
+            "BOOKING_LEAD_MINUTES",
+            60,
+            0,
+            MINUTES_PER_DAY * 30,
+        )?;
+        if booking_lead_minutes >= booking_horizon_days * MINUTES_PER_DAY {
+            return Err(invalid(
+                "BOOKING_LEAD_MINUTES",
+                "must be shorter than BOOKING_HORIZON_DAYS, or nothing can be booked",
+            ));
+        }
         Ok(Self {
             database_url: secret("DATABASE_URL"),
-            database_pool_size: get("DATABASE_POOL_SIZE")
-                .map(|v| v.parse().map_err(|e| invalid("DATABASE_POOL_SIZE", e)))
-                .transpose()?
-                .unwrap_or(4),
+            database_pool_size: ranged(get("DATABASE_POOL_SIZE"), "DATABASE_POOL_SIZE", 4, 1, 100)?
+                as usize,
             twilio_account_sid: get("TWILIO_ACCOUNT_SID"),
             twilio_auth_tokens,
             twilio_sender,
@@ -133,15 +153,29 @@ impl Settings {
                 .transpose()?
                 .unwrap_or_else(chrono_tz_default),
             business_name: get("BUSINESS_NAME").unwrap_or_else(|| "our office".to_owned()),
-            booking_lead_minutes: number(&get, "BOOKING_LEAD_MINUTES", 60)?,
-            booking_horizon_days: number(&get, "BOOKING_HORIZON_DAYS", 60)?,
-            max_open_appointments: number(&get, "MAX_OPEN_APPOINTMENTS", 3)?,
-            conversation_ttl_minutes: number(&get, "CONVERSATION_TTL_MINUTES", 30)?,
+            booking_lead_minutes,
+            booking_horizon_days,
+            // Zero would let nobody book.
+            max_open_appointments: ranged(
+                get("MAX_OPEN_APPOINTMENTS"),
+                "MAX_OPEN_APPOINTMENTS",
+                3,
+                1,
+                100,
+            )?,
+            // A week: a half-finished conversation is not picked up after that.
+            conversation_ttl_minutes: ranged(
+                get("CONVERSATION_TTL_MINUTES"),
+                "CONVERSATION_TTL_MINUTES",
+                30,
+                1,
+                MINUTES_PER_DAY * 7,
+            )?,
             llm_confidence_threshold: match get("NLU_LLM_THRESHOLD") {
                 None => 0.6,
                 Some(raw) => match raw.parse::<f32>() {
                     Ok(t) if (0.0..=1.0).contains(&t) => t,
-                    _ => return Err(invalid("NLU_LLM_THRESHOLD", "must be a number from 0 to 1")),
+                    _ => return Err(invalid("NLU_LLM_THRESHOLD", "must be between 0 and 1")),
                 },
             },
             engine: EngineSettings::from_vars(vars)?,
@@ -186,19 +220,46 @@ impl Settings {
     }
 }
 
-/// A non-negative whole number with a default.
-fn number(
-    get: &impl Fn(&str) -> Option<String>,
+pub(crate) const MINUTES_PER_DAY: i64 = 24 * 60;
+
+/// A whole-number setting from its raw value (`None`: unset, so `default`),
+/// refused by name unless it lies in `min..=max`. Every numeric setting has such
+/// a range, so a typo (an extra zero, a value in the wrong unit) stops the
+/// function at start-up instead of overflowing date arithmetic later.
+pub(crate) fn ranged(
+    raw: Option<impl AsRef<str>>,
     name: &'static str,
     default: i64,
+    min: i64,
+    max: i64,
 ) -> Result<i64, ConfigError> {
-    match get(name) {
-        None => Ok(default),
-        Some(raw) => match raw.parse::<i64>() {
-            Ok(n) if n >= 0 => Ok(n),
-            Ok(_) => Err(invalid(name, "must not be negative")),
-            Err(e) => Err(invalid(name, e)),
-        },
+    debug_assert!(
+        (min..=max).contains(&default),
+        "{name}'s default is out of range"
+    );
+    let Some(raw) = raw else {
+        return Ok(default);
+    };
+    let raw = raw.as_ref().trim();
+    if raw.is_empty() {
+        return Ok(default);
+    }
+    match raw.parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        Ok(_) => Err(invalid(name, format!("must be between {min} and {max}"))),
+        // Far out of range, or not a whole number at all.
+        Err(_)
+            if raw
+                .trim_start_matches(['-', '+'])
+                .bytes()
+                .all(|b| b.is_ascii_digit()) =>
+        {
+            Err(invalid(name, format!("must be between {min} and {max}")))
+        }
+        Err(_) => Err(invalid(
+            name,
+            format!("must be a whole number between {min} and {max}"),
+        )),
     }
 }
 
@@ -325,6 +386,145 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// Every whole-number setting with the range it must fall in.
+    const BOUNDS: &[(&str, i64, i64)] = &[
+        ("DATABASE_POOL_SIZE", 1, 100),
+        ("BOOKING_LEAD_MINUTES", 0, 43_200),
+        ("BOOKING_HORIZON_DAYS", 1, 3_650),
+        ("MAX_OPEN_APPOINTMENTS", 1, 100),
+        ("CONVERSATION_TTL_MINUTES", 1, 10_080),
+        ("DISPATCH_TICK_SECONDS", 1, 900),
+        ("DISPATCH_REQUEUE_AFTER_MINUTES", 1, 1_440),
+        ("SEND_MAX_ATTEMPTS", 1, 100),
+        ("REMINDER_HOURS_BEFORE", 1, 336),
+        ("HOUSEKEEPING_INTERVAL_MINUTES", 1, 1_440),
+        ("CONVERSATION_EXPIRY_GRACE_MINUTES", 0, 43_200),
+        ("APPOINTMENT_COMPLETE_AFTER_MINUTES", 0, 43_200),
+    ];
+
+    /// The settings with `name` set to `value`, and a horizon long enough for
+    /// any booking lead time in range.
+    fn with(name: &str, value: &str) -> Result<Settings, ConfigError> {
+        let mut vars = vars(&[("BOOKING_HORIZON_DAYS", "3650")]);
+        vars.insert(name.to_owned(), value.to_owned());
+        Settings::from_vars(&vars)
+    }
+
+    fn refused(name: &str, value: &str) -> String {
+        match with(name, value) {
+            Err(ConfigError::Invalid { name: got, reason }) if got == name => reason,
+            other => panic!("{name}={value} should be refused by name, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_whole_number_setting_accepts_both_ends_of_its_range() {
+        for (name, min, max) in BOUNDS {
+            for value in [min, max] {
+                assert!(
+                    with(name, &value.to_string()).is_ok(),
+                    "{name}={value} should be accepted"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_whole_number_setting_refuses_one_below_its_range() {
+        for (name, min, max) in BOUNDS {
+            assert_eq!(
+                refused(name, &(min - 1).to_string()),
+                format!("must be between {min} and {max}"),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_whole_number_setting_refuses_one_above_its_range() {
+        for (name, min, max) in BOUNDS {
+            assert_eq!(
+                refused(name, &(max + 1).to_string()),
+                format!("must be between {min} and {max}"),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_whole_number_setting_refuses_what_is_not_a_whole_number() {
+        for (name, min, max) in BOUNDS {
+            assert_eq!(
+                refused(name, "ten"),
+                format!("must be a whole number between {min} and {max}"),
+                "{name}"
+            );
+            assert_eq!(
+                refused(name, "1.5"),
+                format!("must be a whole number between {min} and {max}"),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_horizon_that_would_overflow_date_arithmetic_stops_start_up_with_a_clear_message() {
+        let err = Settings::from_vars(&vars(&[("BOOKING_HORIZON_DAYS", "200000000")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "BOOKING_HORIZON_DAYS is invalid: must be between 1 and 3650"
+        );
+        // Even past what a 64-bit number holds.
+        assert_eq!(
+            refused("BOOKING_HORIZON_DAYS", "99999999999999999999999"),
+            "must be between 1 and 3650"
+        );
+    }
+
+    #[test]
+    fn a_lead_time_as_long_as_the_horizon_is_refused() {
+        let err = Settings::from_vars(&vars(&[
+            ("BOOKING_HORIZON_DAYS", "1"),
+            ("BOOKING_LEAD_MINUTES", "1440"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "BOOKING_LEAD_MINUTES",
+                ..
+            }
+        ));
+        let ok = Settings::from_vars(&vars(&[
+            ("BOOKING_HORIZON_DAYS", "1"),
+            ("BOOKING_LEAD_MINUTES", "1439"),
+        ]));
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn unset_or_blank_numbers_take_their_defaults() {
+        let settings = Settings::from_vars(&vars(&[("DATABASE_POOL_SIZE", "  ")])).unwrap();
+        assert_eq!(settings.database_pool_size, 4);
+        assert_eq!(settings.booking_horizon_days, 60);
+        assert_eq!(settings.booking_lead_minutes, 60);
+        assert_eq!(settings.max_open_appointments, 3);
+        assert_eq!(settings.conversation_ttl_minutes, 30);
+        assert_eq!(settings.engine.dispatch_tick_seconds, 60);
+    }
+
+    #[test]
+    fn the_confidence_threshold_is_refused_outside_zero_to_one() {
+        for value in ["-0.1", "1.01", "high"] {
+            assert_eq!(
+                refused("NLU_LLM_THRESHOLD", value),
+                "must be between 0 and 1"
+            );
+        }
+        assert!(with("NLU_LLM_THRESHOLD", "0").is_ok());
+        assert!(with("NLU_LLM_THRESHOLD", "1").is_ok());
     }
 
     #[test]

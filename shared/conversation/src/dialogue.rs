@@ -10,7 +10,7 @@ use deadpool_postgres::GenericClient;
 use smsbot_domain::ContactId;
 use smsbot_nlu::{Direction, Intent, Understanding};
 use smsbot_store::StoreError;
-use smsbot_store::appointments::{self, BookingOutcome, RescheduleOutcome};
+use smsbot_store::appointments::{self, BookingOutcome, CancelOutcome, RescheduleOutcome};
 use smsbot_store::availability::{self, Slot};
 
 use crate::compliance::{self, ReminderAnswer};
@@ -357,6 +357,13 @@ impl<C: GenericClient> Step<'_, C> {
                     RescheduleOutcome::NotFound => {
                         Ok(say(State::Idle, replies::no_appointments().to_owned()))
                     }
+                    RescheduleOutcome::AlreadyStarted(_) => {
+                        Ok(say(State::Idle, replies::already_started_move()))
+                    }
+                    RescheduleOutcome::AlreadyHeld(other) => Ok(say(
+                        State::Idle,
+                        replies::already_hold(appointment.starts_at, other.starts_at, tz),
+                    )),
                     RescheduleOutcome::SlotFull
                     | RescheduleOutcome::SlotMissing
                     | RescheduleOutcome::OutsideWindow => self.taken(purpose, offer).await,
@@ -392,9 +399,21 @@ impl<C: GenericClient> Step<'_, C> {
     }
 
     async fn cancel(&self, appointment: Listed) -> Result<Next, StoreError> {
-        match appointments::cancel(self.db, self.contact_id, appointment.appointment_id).await? {
-            Some(a) => Ok(say(State::Idle, replies::cancelled(a.starts_at, self.tz()))),
-            None => Ok(say(State::Idle, replies::no_appointments().to_owned())),
+        let outcome = appointments::cancel(
+            self.db,
+            self.contact_id,
+            appointment.appointment_id,
+            self.now,
+        )
+        .await?;
+        match outcome {
+            CancelOutcome::Cancelled(a) => {
+                Ok(say(State::Idle, replies::cancelled(a.starts_at, self.tz())))
+            }
+            CancelOutcome::NotFound => Ok(say(State::Idle, replies::no_appointments().to_owned())),
+            CancelOutcome::AlreadyStarted(_) => {
+                Ok(say(State::Idle, replies::already_started_cancel()))
+            }
         }
     }
 

@@ -122,6 +122,16 @@ pub fn cancelled(at: DateTime<Utc>, tz: Tz) -> String {
     format!("Your {} appointment is cancelled.", when(at, tz))
 }
 
+/// The customer asked to cancel an appointment that has already started.
+pub fn already_started_cancel() -> &'static str {
+    "Your appointment has already started, so it can't be cancelled by text. Please call us."
+}
+
+/// The customer asked to move an appointment that has already started.
+pub fn already_started_move() -> &'static str {
+    "Your appointment has already started, so it can't be moved by text. Please call us."
+}
+
 /// An appointment reminder. Never uses the word CANCEL alone: carriers read that
 /// as an opt-out.
 pub fn reminder(business: &str, at: DateTime<Utc>, tz: Tz) -> String {
@@ -170,6 +180,24 @@ pub fn not_understood() -> &'static str {
 
 pub fn expired_prefix() -> &'static str {
     "Sorry, our last chat timed out, so I started over."
+}
+
+/// Moving `from` onto a time the contact already holds would book them twice.
+pub fn already_hold(from: DateTime<Utc>, held: DateTime<Utc>, tz: Tz) -> String {
+    format!(
+        "You already have {} booked, so I kept your {} appointment as it is. \
+         Text \"cancel appointment\" if you want to drop one.",
+        when(held, tz),
+        when(from, tz)
+    )
+}
+
+/// A turn failed in a way retrying cannot fix: say so, and where to turn.
+pub fn something_went_wrong(business: &str) -> String {
+    format!(
+        "Sorry, something went wrong on our side and I couldn't finish that. \
+         Please try again later, or call {business}."
+    )
 }
 
 pub fn opted_in() -> &'static str {
@@ -223,6 +251,14 @@ mod tests {
             confirm_move(&listed[0], &shown[0], tz()),
             booked(shown[0].starts_at, tz()),
             too_many(3),
+            format!("{} {}", expired_prefix(), already_started_cancel()),
+            format!("{} {}", expired_prefix(), already_started_move()),
+            format!(
+                "{} {}",
+                expired_prefix(),
+                already_hold(shown[0].starts_at, shown[1].starts_at, tz())
+            ),
+            something_went_wrong("Bright Smile Dental Clinic of Springfield"),
             reminder(
                 "Bright Smile Dental Clinic of Springfield",
                 shown[0].starts_at,

@@ -33,9 +33,9 @@ pub enum TurnError {
     /// Beginning or committing the turn's transaction failed.
     #[error("the turn's transaction failed")]
     Transaction(#[source] deadpool_postgres::tokio_postgres::Error),
-    /// A statement failed. Every store error is retried for now: a transient one
-    /// will pass, and a persistent one ends in the dead-letter queue after the
-    /// queue's receive limit.
+    /// A statement failed: retried when the store says it may pass (a lost
+    /// connection, a serialization failure, a deadlock); otherwise (a
+    /// constraint, corrupt data) the customer is told and the group moves on.
     #[error("the turn's database work failed")]
     Store(#[from] StoreError),
     /// The reply was recorded but the provider could not take it yet.
@@ -53,9 +53,17 @@ pub enum TurnError {
 }
 
 impl TurnError {
-    /// Whether SQS should deliver the message again.
+    /// Whether SQS should deliver the message again: the same input may pass
+    /// later. The others fail the same way every time.
     pub fn is_transient(&self) -> bool {
-        !matches!(self, Self::InvalidReply(_))
+        match self {
+            Self::Store(err) => err.is_transient(),
+            Self::Deliver(err) => err.is_transient(),
+            Self::Unavailable(_) | Self::Transaction(_) | Self::SendLater(_) | Self::ReplyBusy => {
+                true
+            }
+            Self::InvalidReply(_) => false,
+        }
     }
 }
 
@@ -68,10 +76,14 @@ impl From<deadpool_postgres::PoolError> for TurnError {
 /// What a turn did, for logs, metrics and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TurnOutcome {
-    Replied { state: &'static str },
+    Replied {
+        state: &'static str,
+    },
     OptedOut,
     NoReply,
     Duplicate,
+    /// The turn failed for good; the customer was told so.
+    Apologised,
 }
 
 /// What the customer's message is, for this turn.
@@ -148,7 +160,16 @@ impl Conversation {
     pub async fn handle(&self, sms: &InboundSms) -> Result<TurnOutcome, TurnError> {
         let now = self.clock.now();
         let heard = self.hear(sms, now).await;
-        let decided = self.decide(sms, heard, now).await?;
+        let decided = match self.decide(sms, heard, now).await {
+            Ok(decided) => decided,
+            Err(err) if !err.is_transient() => {
+                // Retrying would fail the same way and hold the contact's
+                // later messages back: tell the customer and move on.
+                tracing::error!(error = %err, "turn failed for good; the customer is told");
+                self.apologise(sms).await?
+            }
+            Err(err) => return Err(err),
+        };
         if decided.booked {
             metrics::count(Metric::Bookings, 1);
         }
@@ -223,6 +244,38 @@ impl Conversation {
             outcome: answer.outcome,
             reply,
             booked: answer.booked,
+        })
+    }
+
+    /// Records the inbound message (its turn's transaction rolled back) with an
+    /// apology as its reply.
+    async fn apologise(&self, sms: &InboundSms) -> Result<Decided, TurnError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await.map_err(TurnError::Transaction)?;
+        let contact = contacts::find_or_create_by_phone(&tx, &sms.from).await?;
+        let inbound = messages::record_inbound(
+            &tx,
+            contact,
+            sms.message_sid.as_str(),
+            sms.body.as_str(),
+            sms.body.segments() as i32,
+        )
+        .await?;
+        let (outcome, reply) = match inbound {
+            InboundRecord::New(id) => {
+                let text = replies::something_went_wrong(&self.policy.business_name);
+                let reply = self.record_reply(&tx, contact, id, sms, text).await?;
+                (TurnOutcome::Apologised, Some(reply))
+            }
+            InboundRecord::Duplicate(id) => {
+                (TurnOutcome::Duplicate, messages::reply_for(&tx, id).await?)
+            }
+        };
+        tx.commit().await.map_err(TurnError::Transaction)?;
+        Ok(Decided {
+            outcome,
+            reply,
+            booked: false,
         })
     }
 

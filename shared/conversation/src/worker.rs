@@ -6,8 +6,14 @@
 //! (The runtime's concurrent partial-batch example would break FIFO order.)
 //! A record that can never succeed (unreadable body) is logged and acknowledged;
 //! one that keeps failing reaches the dead-letter queue through the redrive policy.
+//! A panic while handling a record is caught: it fails that record's group only
+//! (logged with the correlation id and counted), never the whole batch.
+
+use std::panic::AssertUnwindSafe;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use futures::FutureExt;
+use smsbot_config::metrics::{self, Metric};
 use smsbot_domain::InboundSms;
 use tracing::Instrument;
 
@@ -63,7 +69,18 @@ async fn handle_group(conversation: &Conversation, records: Vec<SqsMessage>) -> 
             }
         };
         let span = tracing::info_span!("turn", correlation_id = %sms.message_sid, from = %sms.from.masked());
-        match conversation.handle(&sms).instrument(span.clone()).await {
+        let turn = AssertUnwindSafe(conversation.handle(&sms).instrument(span.clone()));
+        let Ok(result) = turn.catch_unwind().await else {
+            // Nothing of the turn committed (its transaction rolled back when
+            // the panic dropped it): retry it with the rest of its group.
+            span.in_scope(|| {
+                tracing::error!("turn panicked; it and the rest of its group will be retried");
+            });
+            metrics::count(Metric::HandlerPanics, 1);
+            failed.push(id);
+            continue;
+        };
+        match result {
             Ok(outcome) => span.in_scope(|| tracing::info!(?outcome, "turn done")),
             Err(err) if !err.is_transient() => span.in_scope(|| {
                 tracing::error!(error = %err, "turn failed permanently; acknowledged");

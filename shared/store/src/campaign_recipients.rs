@@ -30,7 +30,8 @@ pub enum AudienceFilter {
 }
 
 /// Picks the campaign's recipients once. `Ok(None)` when they were picked before.
-/// Must run in the transaction that holds the campaign's row lock.
+/// Must run in the (short) transaction that holds the campaign's row lock, the
+/// one that also moves it to running.
 pub async fn materialise(
     tx: &impl GenericClient,
     campaign_id: CampaignId,
@@ -164,7 +165,10 @@ pub struct DispatchOutcome {
 }
 
 /// Writes a tick's decisions in one statement, in the transaction that locked
-/// the recipients.
+/// the recipients. Sends are recorded as queued before they are enqueued (after
+/// that transaction commits): a tick that dies in between leaves them queued, and
+/// they are due again at `requeue_at`; what the queue refuses goes back with
+/// [`unqueue`].
 pub async fn apply_dispatch(
     tx: &impl GenericClient,
     campaign_id: CampaignId,
@@ -238,6 +242,32 @@ pub async fn apply_dispatch(
         .map_err(|e| StoreError::query(CONTEXT, e))?;
     }
     Ok(())
+}
+
+/// Puts recipients a tick marked queued (due again at `requeue_at`) back to
+/// pending, each due at the time given with it, because the queue did not take
+/// their messages. A recipient something else moved meanwhile stays where it is.
+/// Returns how many moved.
+pub async fn unqueue(
+    db: &impl GenericClient,
+    campaign_id: CampaignId,
+    requeue_at: DateTime<Utc>,
+    recipients: &[(ContactId, DateTime<Utc>)],
+) -> Result<u64, StoreError> {
+    if recipients.is_empty() {
+        return Ok(0);
+    }
+    let (ids, dues): (Vec<ContactId>, Vec<DateTime<Utc>>) = recipients.iter().copied().unzip();
+    db.execute(
+        "UPDATE campaign_recipients r
+            SET status = 'pending', next_attempt_at = d.due_at, updated_at = now()
+           FROM unnest($3::bigint[], $4::timestamptz[]) AS d(contact_id, due_at)
+          WHERE r.campaign_id = $1 AND r.contact_id = d.contact_id
+            AND r.status = 'queued' AND r.next_attempt_at = $2",
+        &[&campaign_id, &requeue_at, &ids, &dues],
+    )
+    .await
+    .map_err(|e| StoreError::query("returning unqueued recipients to pending", e))
 }
 
 /// Moves a running campaign with nobody left pending or queued to `completed`.

@@ -245,31 +245,131 @@ pub async fn set_status(
     .transpose()
 }
 
-// --- The dispatcher's claim on a due campaign. -----------------------------------
+// --- The dispatcher's lease on a due campaign. -----------------------------------
+//
+// A tick never holds the campaign row while it talks to SQS: it claims the
+// campaign with a lease (a token and an expiry on the row, migration V5) in one
+// short statement, does its work in short transactions that each check the token
+// is still there, and releases the lease at the end. Another tick skips a leased
+// campaign until the lease is released or has run out (its tick died).
 
-/// Locks the next campaign (by id, after `after`) that is due at `now`: running,
-/// or scheduled with its start come. Campaigns another dispatcher holds are
-/// skipped, so overlapping ticks never work on one campaign at once. The lock
-/// lasts until the caller's transaction ends.
-pub async fn lock_next_due(
-    tx: &impl GenericClient,
+/// Which tick holds a campaign's dispatch lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseToken(pub i64);
+
+/// The campaigns due at `now`: running, or scheduled with their start come.
+const DUE: &str = "(status = 'running' OR (status = 'scheduled' AND starts_at <= $1))";
+
+/// Not leased, or the lease ran out by `now`.
+const FREE: &str = "(dispatch_lease_until IS NULL OR dispatch_lease_until <= $1)";
+
+/// Claims the next campaign (by id, after `after`) that is due at `now` and not
+/// leased by another tick, leasing it until `until`. Each claim is its own
+/// statement (autocommit): the lease is visible to other ticks at once and no row
+/// stays locked. A campaign another tick claimed meanwhile is passed over.
+pub async fn claim_next_due(
+    db: &impl GenericClient,
     now: DateTime<Utc>,
     after: CampaignId,
+    until: DateTime<Utc>,
+) -> Result<Option<(Campaign, LeaseToken)>, StoreError> {
+    const CONTEXT: &str = "claiming a due campaign";
+    let mut after = after;
+    loop {
+        let Some(candidate) = db
+            .query_opt(
+                &format!(
+                    "SELECT id FROM campaigns WHERE id > $2 AND {DUE} AND {FREE}
+                      ORDER BY id LIMIT 1"
+                ),
+                &[&now, &after],
+            )
+            .await
+            .map_err(|e| StoreError::query(CONTEXT, e))?
+        else {
+            return Ok(None);
+        };
+        let id: CampaignId = candidate.get(0);
+        // Re-checked under the row lock the UPDATE takes: of two ticks that saw
+        // the campaign free, one sets the lease and the other finds it taken.
+        let claimed = db
+            .query_opt(
+                &format!(
+                    "UPDATE campaigns
+                        SET dispatch_lease_until = $3,
+                            dispatch_lease_token = nextval('campaign_dispatch_lease_tokens')
+                      WHERE id = $2 AND {DUE} AND {FREE}
+                      RETURNING {COLUMNS}, dispatch_lease_token"
+                ),
+                &[&now, &id, &until],
+            )
+            .await
+            .map_err(|e| StoreError::query(CONTEXT, e))?;
+        match claimed {
+            Some(row) => {
+                let token = LeaseToken(row.get("dispatch_lease_token"));
+                return Ok(Some((from_row(&row)?, token)));
+            }
+            None => after = id,
+        }
+    }
+}
+
+/// Locks a campaign for the rest of the caller's (short) transaction, if the
+/// lease `token` is still on it; reads it afresh (an operator may have edited or
+/// paused it since the claim). `Ok(None)` when the lease was lost.
+pub async fn lock_leased(
+    tx: &impl GenericClient,
+    id: CampaignId,
+    token: LeaseToken,
 ) -> Result<Option<Campaign>, StoreError> {
     tx.query_opt(
         &format!(
             "SELECT {COLUMNS} FROM campaigns
-              WHERE id > $2
-                AND (status = 'running' OR (status = 'scheduled' AND starts_at <= $1))
-              ORDER BY id
-              LIMIT 1
-              FOR UPDATE SKIP LOCKED"
+              WHERE id = $1 AND dispatch_lease_token = $2
+              FOR UPDATE"
         ),
-        &[&now, &after],
+        &[&id, &token.0],
     )
     .await
-    .map_err(|e| StoreError::query("claiming a due campaign", e))?
+    .map_err(|e| StoreError::query("locking a leased campaign", e))?
     .as_ref()
     .map(from_row)
     .transpose()
+}
+
+/// Extends the lease `token` holds to `until`. Returns whether the token was
+/// still on the row (false: the lease ran out and another tick took the
+/// campaign, so the caller must roll back and stop). Run last in a transaction,
+/// it also keeps other ticks from claiming the campaign until that commits.
+pub async fn renew_lease(
+    db: &impl GenericClient,
+    id: CampaignId,
+    token: LeaseToken,
+    until: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    db.execute(
+        "UPDATE campaigns SET dispatch_lease_until = GREATEST(dispatch_lease_until, $3)
+          WHERE id = $1 AND dispatch_lease_token = $2",
+        &[&id, &token.0, &until],
+    )
+    .await
+    .map(|n| n > 0)
+    .map_err(|e| StoreError::query("renewing a campaign's dispatch lease", e))
+}
+
+/// Gives the lease up, if `token` still holds it. Returns whether it did.
+pub async fn release_lease(
+    db: &impl GenericClient,
+    id: CampaignId,
+    token: LeaseToken,
+) -> Result<bool, StoreError> {
+    db.execute(
+        "UPDATE campaigns SET dispatch_lease_until = NULL, dispatch_lease_token = NULL
+          WHERE id = $1 AND dispatch_lease_token = $2",
+        &[&id, &token.0],
+    )
+    .await
+    .map(|n| n > 0)
+    .map_err(|e| StoreError::query("releasing a campaign's dispatch lease", e))
 }

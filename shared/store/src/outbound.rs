@@ -264,8 +264,33 @@ pub async fn attach_sid(
     )
     .await
     .map_err(|e| StoreError::query(CONTEXT, e))?;
+    // A callback that beat the SID may have said the carrier blocks us (21610):
+    // the opt-out it carries counts as much as one that arrives later.
+    let opted_out_early = tx
+        .query_opt(
+            "SELECT m.contact_id FROM messages m
+              WHERE m.id = $1 AND m.contact_id IS NOT NULL
+                AND EXISTS (SELECT 1 FROM message_status_events e
+                             WHERE e.twilio_sid = $2 AND e.error_code = $3)",
+            &[&message_id, &twilio_sid, &CARRIER_OPT_OUT],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    if let Some(row) = opted_out_early {
+        consent::set_consent(
+            &tx,
+            row.get(0),
+            ConsentState::OptedOut,
+            ConsentSource::CarrierOptOut,
+            Some("twilio error 21610"),
+        )
+        .await?;
+    }
     tx.commit().await.map_err(|e| StoreError::query(CONTEXT, e))
 }
+
+/// Twilio's error code for a recipient who blocked us at the carrier.
+const CARRIER_OPT_OUT: i32 = 21610;
 
 /// Gives up a send lease when the message certainly did not reach the
 /// provider (no connection, throttled, quiet hours), so a retry may send at

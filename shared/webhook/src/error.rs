@@ -1,6 +1,7 @@
 //! How webhook failures answer Twilio.
 //!
-//! 403 for a missing or forged signature, 400 for a form we cannot read, 503 when a
+//! 403 for a missing or forged signature, 400 for a form we cannot read, 413 for a
+//! body larger than any Twilio form (refused before it is read), 503 when a
 //! dependency is down (Twilio then retries or calls the fallback URL). The body is a
 //! short fixed text: internals never reach the caller; details go to the log.
 
@@ -13,6 +14,9 @@ pub enum WebhookError {
     Signature(#[from] smsbot_twilio::SignatureError),
     #[error("malformed request: {0}")]
     Malformed(String),
+    /// Larger than `limit` bytes: no form Twilio sends comes near it.
+    #[error("request body over {limit} bytes")]
+    TooLarge { limit: usize },
     #[error("the same message is being processed right now")]
     InProgress,
     #[error("dependency unavailable")]
@@ -24,6 +28,7 @@ impl IntoResponse for WebhookError {
         let (status, text) = match &self {
             Self::Signature(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed request"),
+            Self::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "request too large"),
             Self::InProgress | Self::Unavailable(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable")
             }

@@ -4,6 +4,9 @@
 //! and `POST /webhooks/sms/status` (verify, apply the delivery status). It does the
 //! least possible work so Twilio never waits on the conversation: it must not parse
 //! meaning, touch conversation state or send SMS.
+//!
+//! A body over [`MAX_BODY_BYTES`] is refused with 413 before it is read: by its
+//! `Content-Length` when it has one, else as soon as the bytes read pass the limit.
 
 mod error;
 mod inbound;
@@ -14,6 +17,10 @@ mod status;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use smsbot_twilio::RequestValidator;
 use url::Url;
@@ -23,6 +30,11 @@ pub use ports::{DeliveryStatuses, InboundQueue, MessageClaims};
 
 pub const INBOUND_PATH: &str = "/webhooks/sms/inbound";
 pub const STATUS_PATH: &str = "/webhooks/sms/status";
+
+/// The largest body either webhook reads. Twilio's forms are small: an SMS body
+/// is at most 1,600 characters (19 KB urlencoded even if every one is a
+/// four-byte emoji), and all the other parameters, media URLs included, a few KB.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// What the handlers need; each capability behind its own small port.
 #[derive(Clone)]
@@ -52,7 +64,32 @@ pub fn router(state: WebhookState) -> Router {
     Router::new()
         .route(INBOUND_PATH, post(inbound::receive))
         .route(STATUS_PATH, post(status::receive))
+        // Read by the handlers' body extractor: it stops reading past the limit.
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(limit_body))
         .with_state(state)
+}
+
+/// Refuses a body declared too large before anything reads it, and gives the
+/// extractor's refusal of one that turned out too large (no `Content-Length`, or
+/// a wrong one) the webhook's own short answer.
+async fn limit_body(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let too_large = || WebhookError::TooLarge {
+        limit: MAX_BODY_BYTES,
+    };
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return too_large().into_response();
+    }
+    let response = next.run(request).await;
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large().into_response();
+    }
+    response
 }
 
 impl WebhookState {

@@ -377,6 +377,23 @@ async fn a_callback_that_beats_the_send_bookkeeping_is_applied_when_the_sid_is_r
 }
 
 #[tokio::test]
+async fn a_21610_callback_that_beats_the_send_bookkeeping_opts_the_contact_out_once_recorded() {
+    let app = TestWebhook::start().await;
+
+    let (status, _) = call(app.router(), event("webhook-status-undelivered-21610.json")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let contact = outbound_message_awaiting_callbacks(&app.db).await;
+
+    let client = app.db.pool.get().await.unwrap();
+    let consent = consent::consent_of(&client, contact).await.unwrap();
+    assert_eq!(consent, smsbot_domain::ConsentState::OptedOut);
+    let shown = messages::status_of(&app.db.pool, OUTBOUND_SID)
+        .await
+        .unwrap();
+    assert_eq!(shown, Some((MessageStatus::Undelivered, Some(21610))));
+}
+
+#[tokio::test]
 async fn a_status_callback_while_postgres_is_down_answers_503() {
     let app = TestWebhook::start().await;
     let mut state = app.state_with(&app.sdk, &app.sdk);

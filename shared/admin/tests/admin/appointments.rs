@@ -105,3 +105,40 @@ async fn an_appointment_that_does_not_exist_is_404() {
         assert_not_found(&admin.on_appointment(5, action).await);
     }
 }
+
+#[tokio::test]
+async fn an_appointment_that_has_started_cannot_be_cancelled_and_keeps_its_place() {
+    let admin = Admin::start().await;
+    let provider = admin.provider("Dr S").await;
+    let contact = admin.contact("+14155550700").await;
+    let started = (chrono::Utc::now() - chrono::Duration::minutes(5))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let in_progress = admin.booked(contact, provider, &started).await;
+    let long_past = admin
+        .booked(contact, provider, "2024-06-01T09:00:00Z")
+        .await;
+
+    for appointment in [in_progress, long_past] {
+        let answer = admin.on_appointment(appointment, "cancel").await;
+        assert_conflict(&answer, "appointment_started");
+        let message = answer.1["error"]["message"].as_str().unwrap();
+        assert!(message.contains("already started"), "{message}");
+    }
+    let rows = admin
+        .sql_rows(
+            "SELECT a.status, s.booked_count,
+                    (SELECT count(*) FROM appointment_events e
+                      WHERE e.appointment_id = a.id AND e.kind = 'cancelled')
+               FROM appointments a JOIN availability_slots s ON s.id = a.slot_id
+              WHERE a.id = $1",
+            &[&in_progress],
+        )
+        .await;
+    assert_eq!(rows[0].get::<_, String>(0), "booked", "left as it was");
+    assert_eq!(rows[0].get::<_, i32>(1), 1, "its place is still taken");
+    assert_eq!(rows[0].get::<_, i64>(2), 0, "no cancellation recorded");
+
+    // What an operator can do with it instead.
+    let (status, body) = admin.on_appointment(in_progress, "no-show").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

@@ -4,7 +4,9 @@
 mod concurrency;
 mod consent;
 mod counters;
+mod leases;
 mod lifecycle;
+mod one_connection;
 mod property;
 mod quiet_hours;
 mod rate_limit;

@@ -95,7 +95,27 @@ impl Engine {
     }
 
     pub async fn start_with_tick(now: DateTime<Utc>, tick_seconds: i64) -> Self {
-        let db = TestDatabase::create().await;
+        Self::on(TestDatabase::create().await, now, tick_seconds, 8).await
+    }
+
+    /// An engine whose database pool holds one connection, giving a recipient
+    /// up after `max_attempts` transient failures.
+    pub async fn with_one_connection(now: DateTime<Utc>, max_attempts: i32) -> Self {
+        Self::on(
+            TestDatabase::create_with_pool(1).await,
+            now,
+            60,
+            max_attempts,
+        )
+        .await
+    }
+
+    async fn on(
+        db: TestDatabase,
+        now: DateTime<Utc>,
+        tick_seconds: i64,
+        max_attempts: i32,
+    ) -> Self {
         let sdk = support::aws().await;
         let queue = SqsQueue::new(
             aws_sdk_sqs::Client::new(&sdk),
@@ -113,7 +133,10 @@ impl Engine {
                 business_tz(),
             ),
             clock.clone(),
-            SenderConfig::new(BUSINESS.to_owned(), business_tz()),
+            SenderConfig {
+                max_attempts,
+                ..SenderConfig::new(BUSINESS.to_owned(), business_tz())
+            },
         );
         Self {
             db,

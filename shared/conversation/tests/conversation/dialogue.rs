@@ -272,3 +272,33 @@ async fn the_second_customer_to_confirm_a_taken_slot_is_offered_others() {
     );
     assert_eq!(bot.booked_starts().await.len(), 1);
 }
+
+#[tokio::test]
+async fn moving_onto_a_time_the_customer_already_holds_keeps_both_and_says_so() {
+    let bot = TestBot::start().await;
+    bot.open_slots(&["2026-03-03T15:00:00"], 1).await;
+    bot.open_slots(&["2026-03-05T10:00:00"], 2).await;
+    bot.reply_to(ANA, "book tomorrow at 3pm").await;
+    bot.reply_to(ANA, "yes").await;
+    bot.reply_to(ANA, "book thursday at 10am").await;
+    bot.reply_to(ANA, "yes").await;
+
+    bot.reply_to(ANA, "reschedule").await;
+    bot.reply_to(ANA, "1").await;
+    let question = bot.reply_to(ANA, "thursday at 10am").await;
+    assert!(
+        question.starts_with("Move your Tue Mar 3, 3:00 PM"),
+        "{question}"
+    );
+    let answer = bot.reply_to(ANA, "yes").await;
+
+    assert_eq!(
+        answer,
+        "You already have Thu Mar 5, 10:00 AM booked, so I kept your Tue Mar 3, 3:00 PM \
+         appointment as it is. Text \"cancel appointment\" if you want to drop one."
+    );
+    assert_eq!(
+        bot.booked_starts().await,
+        vec![ny("2026-03-03T15:00:00"), ny("2026-03-05T10:00:00")]
+    );
+}

@@ -2,5 +2,8 @@
 
 mod dialogue;
 mod faults;
+mod one_connection;
+mod poison;
 mod races;
+mod started;
 mod support;

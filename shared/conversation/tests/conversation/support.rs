@@ -67,7 +67,15 @@ pub struct TestBot {
 
 impl TestBot {
     pub async fn start() -> Self {
-        let db = TestDatabase::create().await;
+        Self::on(TestDatabase::create().await).await
+    }
+
+    /// A bot whose database pool holds one connection.
+    pub async fn with_one_connection() -> Self {
+        Self::on(TestDatabase::create_with_pool(1).await).await
+    }
+
+    async fn on(db: TestDatabase) -> Self {
         let sdk = support::aws().await;
         let queue_url = support::create_fifo_queue(&sdk, "inbound").await;
         let table = support::create_idempotency_table(&sdk).await;

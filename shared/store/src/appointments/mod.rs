@@ -1,5 +1,7 @@
 //! Appointments: what the scheduling engine does with them — book, reschedule,
-//! cancel, confirm, and list a contact's upcoming ones.
+//! cancel, confirm, and list a contact's upcoming ones. An appointment that has
+//! started can no longer be cancelled or moved (`AlreadyStarted`); the caller
+//! passes `now`.
 //!
 //! Booking safety lives here, in the database: the slot row is locked
 //! (`SELECT … FOR UPDATE`) before its capacity is read, a reschedule locks both
@@ -163,13 +165,19 @@ pub enum RescheduleOutcome {
     Rescheduled(Appointment),
     /// The appointment is not this contact's, or not booked any more.
     NotFound,
+    /// It has started (`starts_at <= rules.now`): too late to move; left as it is.
+    AlreadyStarted(Appointment),
+    /// The contact already holds another appointment in that slot (moving
+    /// there would book them twice): both stay as they are.
+    AlreadyHeld(Appointment),
     SlotFull,
     SlotMissing,
     OutsideWindow,
 }
 
-/// Moves a booked appointment to another slot, atomically: if the new slot is full
-/// the old appointment stays exactly as it was. Must run inside a transaction.
+/// Moves a booked appointment that has not started by `rules.now` to another
+/// slot, atomically: if the new slot is full the old appointment stays exactly as
+/// it was. Must run inside a transaction.
 pub async fn reschedule(
     tx: &impl GenericClient,
     contact_id: ContactId,
@@ -178,21 +186,12 @@ pub async fn reschedule(
     rules: &BookingRules,
 ) -> Result<RescheduleOutcome, StoreError> {
     const CONTEXT: &str = "rescheduling";
-    let Some(current) = tx
-        .query_opt(
-            &format!(
-                "SELECT {COLUMNS} FROM appointments
-                  WHERE id = $1 AND contact_id = $2 AND status = 'booked' AND starts_at > $3
-                  FOR UPDATE"
-            ),
-            &[&appointment_id, &contact_id, &rules.now],
-        )
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?
-        .map(|row| Appointment::from_row(&row))
-    else {
+    let Some(current) = lock_booked(tx, contact_id, appointment_id, CONTEXT).await? else {
         return Ok(RescheduleOutcome::NotFound);
     };
+    if current.starts_at <= rules.now {
+        return Ok(RescheduleOutcome::AlreadyStarted(current));
+    }
     // Both slots, always in id order: two opposite swaps cannot deadlock.
     let locked = tx
         .query(
@@ -212,6 +211,21 @@ pub async fn reschedule(
     }
     if new_slot_id == current.slot_id {
         return Ok(RescheduleOutcome::Rescheduled(current));
+    }
+    let held = tx
+        .query_opt(
+            &format!(
+                "SELECT {COLUMNS} FROM appointments
+                  WHERE contact_id = $1 AND slot_id = $2 AND status = 'booked' AND id <> $3"
+            ),
+            &[&contact_id, &new_slot_id, &appointment_id],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    if let Some(other) = held {
+        return Ok(RescheduleOutcome::AlreadyHeld(Appointment::from_row(
+            &other,
+        )));
     }
     if booked >= capacity {
         return Ok(RescheduleOutcome::SlotFull);
@@ -239,24 +253,41 @@ pub async fn reschedule(
     Ok(RescheduleOutcome::Rescheduled(Appointment::from_row(&row)))
 }
 
-/// Cancels the contact's booked appointment; `None` when there is no such booking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelOutcome {
+    Cancelled(Appointment),
+    /// The appointment is not this contact's, or not booked any more.
+    NotFound,
+    /// It has started (`starts_at <= now`): too late to cancel; left as it is.
+    AlreadyStarted(Appointment),
+}
+
+/// Cancels the contact's booked appointment if it has not started by `now`.
+/// Must run inside a transaction.
 pub async fn cancel(
     tx: &impl GenericClient,
     contact_id: ContactId,
     appointment_id: AppointmentId,
-) -> Result<Option<Appointment>, StoreError> {
+    now: DateTime<Utc>,
+) -> Result<CancelOutcome, StoreError> {
+    const CONTEXT: &str = "cancelling";
+    let Some(current) = lock_booked(tx, contact_id, appointment_id, CONTEXT).await? else {
+        return Ok(CancelOutcome::NotFound);
+    };
+    if current.starts_at <= now {
+        return Ok(CancelOutcome::AlreadyStarted(current));
+    }
     let row = tx
-        .query_opt(
+        .query_one(
             &format!(
                 "UPDATE appointments SET status = 'cancelled', cancelled_at = now(), updated_at = now()
-                  WHERE id = $1 AND contact_id = $2 AND status = 'booked'
+                  WHERE id = $1
                   RETURNING {COLUMNS}"
             ),
-            &[&appointment_id, &contact_id],
+            &[&appointment_id],
         )
         .await
-        .map_err(|e| StoreError::query("cancelling", e))?;
-    let Some(row) = row else { return Ok(None) };
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
     let appointment = Appointment::from_row(&row);
     record_event(
         tx,
@@ -266,7 +297,28 @@ pub async fn cancel(
         None,
     )
     .await?;
-    Ok(Some(appointment))
+    Ok(CancelOutcome::Cancelled(appointment))
+}
+
+/// Locks the contact's booked appointment (until the caller's transaction ends).
+async fn lock_booked(
+    tx: &impl GenericClient,
+    contact_id: ContactId,
+    appointment_id: AppointmentId,
+    context: &'static str,
+) -> Result<Option<Appointment>, StoreError> {
+    Ok(tx
+        .query_opt(
+            &format!(
+                "SELECT {COLUMNS} FROM appointments
+                  WHERE id = $1 AND contact_id = $2 AND status = 'booked'
+                  FOR UPDATE"
+            ),
+            &[&appointment_id, &contact_id],
+        )
+        .await
+        .map_err(|e| StoreError::query(context, e))?
+        .map(|row| Appointment::from_row(&row)))
 }
 
 /// The contact's booked appointments that have not started yet, soonest first.
