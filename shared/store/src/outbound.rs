@@ -218,10 +218,10 @@ pub async fn sid_recorded(pool: &Pool, twilio_sid: &str) -> Result<bool, StoreEr
         .map_err(|e| StoreError::query(CONTEXT, e))
 }
 
-/// Stores the SID the provider gave a message with the status it answered,
-/// marks a campaign recipient sent, then applies any status callback that
-/// arrived before the SID was known. One transaction: a crash leaves either
-/// nothing or all of it.
+/// Stores the SID the provider gave a message with the status it answered
+/// (or the later status a callback that arrived before the SID already
+/// reported), clears the doubt, and marks a campaign recipient sent: one
+/// statement, so a crash leaves either nothing or all of it, in one round trip.
 pub async fn attach_sid(
     pool: &Pool,
     message_id: MessageId,
@@ -230,63 +230,55 @@ pub async fn attach_sid(
 ) -> Result<(), StoreError> {
     const CONTEXT: &str = "attaching a Twilio SID";
     let rank = i16::from(status.rank());
-    let mut client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
-    let tx = client
-        .transaction()
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?;
-    tx.execute(
-        "UPDATE messages SET twilio_sid = $2, status = $3, status_rank = $4,
-                send_in_doubt_since = NULL, updated_at = now()
-          WHERE id = $1",
-        &[&message_id, &twilio_sid, &status, &rank],
-    )
-    .await
-    .map_err(|e| StoreError::query(CONTEXT, e))?;
-    tx.execute(
-        "UPDATE campaign_recipients r
-            SET status = 'sent', attempts = attempts + 1, last_error = NULL, updated_at = now()
-           FROM messages m
-          WHERE m.id = $1 AND r.campaign_id = m.campaign_id AND r.contact_id = m.contact_id
-            AND r.message_id = m.id AND r.status = 'queued'",
-        &[&message_id],
-    )
-    .await
-    .map_err(|e| StoreError::query(CONTEXT, e))?;
-    tx.execute(
-        "UPDATE messages m
-            SET status = e.status, status_rank = e.status_rank,
-                error_code = COALESCE(e.error_code, m.error_code), updated_at = now()
-           FROM (SELECT status, status_rank, error_code FROM message_status_events
-                  WHERE twilio_sid = $1 ORDER BY status_rank DESC, id DESC LIMIT 1) e
-          WHERE m.twilio_sid = $1 AND m.status_rank < e.status_rank",
-        &[&twilio_sid],
-    )
-    .await
-    .map_err(|e| StoreError::query(CONTEXT, e))?;
-    // A callback that beat the SID may have said the carrier blocks us (21610):
-    // the opt-out it carries counts as much as one that arrives later.
-    let opted_out_early = tx
+    let client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
+    let row = client
         .query_opt(
-            "SELECT m.contact_id FROM messages m
-              WHERE m.id = $1 AND m.contact_id IS NOT NULL
-                AND EXISTS (SELECT 1 FROM message_status_events e
-                             WHERE e.twilio_sid = $2 AND e.error_code = $3)",
-            &[&message_id, &twilio_sid, &CARRIER_OPT_OUT],
+            "WITH early AS (
+                 SELECT status, status_rank, error_code FROM message_status_events
+                  WHERE twilio_sid = $2 ORDER BY status_rank DESC, id DESC LIMIT 1),
+             sent AS (
+                 UPDATE messages m
+                    SET twilio_sid = $2,
+                        status = CASE WHEN early.status_rank > $4 THEN early.status ELSE $3 END,
+                        status_rank = GREATEST($4, early.status_rank),
+                        error_code = CASE WHEN early.status_rank > $4
+                                          THEN COALESCE(early.error_code, m.error_code)
+                                          ELSE m.error_code END,
+                        send_in_doubt_since = NULL, updated_at = now()
+                   FROM (SELECT 1) AS one LEFT JOIN early ON true
+                  WHERE m.id = $1
+              RETURNING m.id, m.campaign_id, m.contact_id),
+             recipient AS (
+                 UPDATE campaign_recipients r
+                    SET status = 'sent', attempts = attempts + 1, last_error = NULL,
+                        updated_at = now()
+                   FROM sent
+                  WHERE r.campaign_id = sent.campaign_id AND r.contact_id = sent.contact_id
+                    AND r.message_id = sent.id AND r.status = 'queued')
+             SELECT sent.contact_id,
+                    EXISTS (SELECT 1 FROM message_status_events
+                             WHERE twilio_sid = $2 AND error_code = $5)
+               FROM sent",
+            &[&message_id, &twilio_sid, &status, &rank, &CARRIER_OPT_OUT],
         )
         .await
         .map_err(|e| StoreError::query(CONTEXT, e))?;
-    if let Some(row) = opted_out_early {
+    // A callback that beat the SID may have said the carrier blocks us (21610):
+    // the opt-out it carries counts as much as one that arrives later.
+    if let Some(row) = row
+        && row.get::<_, bool>(1)
+        && let Some(contact) = row.get::<_, Option<ContactId>>(0)
+    {
         consent::set_consent(
-            &tx,
-            row.get(0),
+            &client,
+            contact,
             ConsentState::OptedOut,
             ConsentSource::CarrierOptOut,
             Some("twilio error 21610"),
         )
         .await?;
     }
-    tx.commit().await.map_err(|e| StoreError::query(CONTEXT, e))
+    Ok(())
 }
 
 /// Twilio's error code for a recipient who blocked us at the carrier.
