@@ -8,8 +8,12 @@
 /// A compliance keyword found in an inbound message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Keyword {
-    /// STOP, STOPALL, UNSUBSCRIBE, END, QUIT, REVOKE, OPTOUT, CANCEL.
+    /// STOP, STOPALL, UNSUBSCRIBE, END, QUIT, REVOKE, OPTOUT, CANCEL: Twilio
+    /// (or the carrier) recognises these itself and confirms them.
     OptOut,
+    /// A request to stop that Twilio does not recognise (in the customer's own
+    /// words, or in another language): honoured the same, and confirmed by us.
+    OptOutRequest,
     /// START, UNSTOP: always a request to re-subscribe.
     OptIn,
     /// YES: a re-subscription only from an opted-out contact, else an answer.

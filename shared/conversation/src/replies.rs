@@ -200,6 +200,14 @@ pub fn something_went_wrong(business: &str) -> String {
     )
 }
 
+/// The confirmation of an opt-out asked for in words Twilio does not know.
+pub fn opted_out(business: &str) -> String {
+    format!(
+        "You're unsubscribed from {business} and won't get any more texts from us. \
+         Reply START to resubscribe."
+    )
+}
+
 pub fn opted_in() -> &'static str {
     "You're subscribed again and can book by text. Reply STOP to opt out, HELP for help."
 }

@@ -103,6 +103,8 @@ struct Answer {
     outcome: TurnOutcome,
     reply: Option<String>,
     booked: bool,
+    /// The reply goes whatever the contact's consent (carrier rules allow it).
+    consent_exempt: bool,
 }
 
 impl Answer {
@@ -111,6 +113,7 @@ impl Answer {
             outcome,
             reply: None,
             booked: false,
+            consent_exempt: false,
         }
     }
 
@@ -119,6 +122,17 @@ impl Answer {
             outcome: TurnOutcome::Replied { state: "idle" },
             reply: Some(text),
             booked: false,
+            consent_exempt: false,
+        }
+    }
+
+    /// A reply carrier rules let us send to a contact who opted out.
+    fn compliance_reply(outcome: TurnOutcome, text: String) -> Self {
+        Self {
+            outcome,
+            reply: Some(text),
+            booked: false,
+            consent_exempt: true,
         }
     }
 }
@@ -234,7 +248,7 @@ impl Conversation {
         let answer = self.answer(&tx, contact, sms, heard, now).await?;
         let reply = match answer.reply {
             Some(text) => Some(
-                self.record_reply(&tx, contact, inbound_id, sms, text)
+                self.record_reply(&tx, contact, inbound_id, sms, text, answer.consent_exempt)
                     .await?,
             ),
             None => None,
@@ -264,7 +278,9 @@ impl Conversation {
         let (outcome, reply) = match inbound {
             InboundRecord::New(id) => {
                 let text = replies::something_went_wrong(&self.policy.business_name);
-                let reply = self.record_reply(&tx, contact, id, sms, text).await?;
+                let reply = self
+                    .record_reply(&tx, contact, id, sms, text, false)
+                    .await?;
                 (TurnOutcome::Apologised, Some(reply))
             }
             InboundRecord::Duplicate(id) => {
@@ -280,7 +296,8 @@ impl Conversation {
     }
 
     /// Compliance keywords decide alone; an opted-out contact hears nothing but
-    /// the opt-in confirmation; everything else is one conversation step.
+    /// the confirmations (opt-in, and an opt-out asked for in words Twilio does
+    /// not know); everything else is one conversation step.
     async fn answer(
         &self,
         tx: &Transaction<'_>,
@@ -304,6 +321,24 @@ impl Conversation {
                 // Twilio (or the carrier) confirms the opt-out itself.
                 Answer::silent(TurnOutcome::OptedOut)
             }
+            (Heard::Keyword(Keyword::OptOutRequest), current) => {
+                consent::set_consent(
+                    tx,
+                    contact,
+                    ConsentState::OptedOut,
+                    ConsentSource::Keyword,
+                    Some(sms.body.as_str().trim()),
+                )
+                .await?;
+                // Twilio does not know these words: confirm once, ourselves.
+                match current {
+                    ConsentState::OptedIn => Answer::compliance_reply(
+                        TurnOutcome::OptedOut,
+                        replies::opted_out(&self.policy.business_name),
+                    ),
+                    ConsentState::OptedOut => Answer::silent(TurnOutcome::NoReply),
+                }
+            }
             (Heard::Keyword(Keyword::OptIn), _)
             | (Heard::Words { yes: true, .. }, ConsentState::OptedOut) => {
                 consent::set_consent(
@@ -316,6 +351,8 @@ impl Conversation {
                 .await?;
                 Answer::idle_reply(replies::opted_in().to_owned())
             }
+            // Nothing else reaches an opted-out number: Twilio would refuse it
+            // (21610) and answers HELP from a blocked number itself.
             (_, ConsentState::OptedOut) => Answer::silent(TurnOutcome::NoReply),
             // HELP (a bare YES is heard as words).
             (Heard::Keyword(_), ConsentState::OptedIn) => {
@@ -331,6 +368,7 @@ impl Conversation {
                     },
                     reply: Some(next.reply),
                     booked: next.booked,
+                    consent_exempt: false,
                 }
             }
         };
@@ -384,15 +422,25 @@ impl Conversation {
         inbound: MessageId,
         sms: &InboundSms,
         text: String,
+        consent_exempt: bool,
     ) -> Result<MessageId, TurnError> {
         let body = SmsBody::parse(text).map_err(TurnError::InvalidReply)?;
+        let correlation_id = sms.message_sid.as_str();
+        let purpose = if consent_exempt {
+            Purpose::ComplianceReply {
+                inbound,
+                correlation_id,
+            }
+        } else {
+            Purpose::Reply {
+                inbound,
+                correlation_id,
+            }
+        };
         let reply = NewOutbound {
             contact_id: contact,
             body: &body,
-            purpose: Purpose::Reply {
-                inbound,
-                correlation_id: sms.message_sid.as_str(),
-            },
+            purpose,
         };
         Ok(outbound::record(tx, &reply).await?)
     }

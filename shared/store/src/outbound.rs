@@ -28,6 +28,12 @@ pub enum Purpose<'a> {
         inbound: MessageId,
         correlation_id: &'a str,
     },
+    /// A reply carrier rules let us send whatever the contact's consent (the
+    /// confirmation of an opt-out asked for in words, the answer to HELP).
+    ComplianceReply {
+        inbound: MessageId,
+        correlation_id: &'a str,
+    },
     /// A campaign message: its recipient row follows the send's outcome.
     Campaign(CampaignId),
     /// An appointment reminder.
@@ -55,15 +61,20 @@ pub async fn record(
         Purpose::Reply {
             inbound,
             correlation_id,
+        }
+        | Purpose::ComplianceReply {
+            inbound,
+            correlation_id,
         } => (Some(inbound), Some(correlation_id), None, None),
         Purpose::Campaign(id) => (None, None, Some(id), None),
         Purpose::Reminder(id) => (None, None, None, Some(id)),
     };
+    let consent_exempt = matches!(message.purpose, Purpose::ComplianceReply { .. });
     let inserted = db
         .query_opt(
             "INSERT INTO messages (contact_id, direction, body, status, segments, reply_to_id,
-                                   correlation_id, campaign_id, appointment_id)
-             VALUES ($1, 'outbound', $2, 'pending', $3, $4, $5, $6, $7)
+                                   correlation_id, campaign_id, appointment_id, consent_exempt)
+             VALUES ($1, 'outbound', $2, 'pending', $3, $4, $5, $6, $7, $8)
              ON CONFLICT (reply_to_id) DO NOTHING
              RETURNING id",
             &[
@@ -74,6 +85,7 @@ pub async fn record(
                 &correlation_id,
                 &campaign_id,
                 &appointment_id,
+                &consent_exempt,
             ],
         )
         .await
@@ -127,7 +139,8 @@ pub enum Claim {
 }
 
 /// Claims an unsent outbound message for `lease_seconds`, only while, at this
-/// very statement, the contact has a number and is opted in and, for a campaign
+/// very statement, the contact has a number and is opted in (or the message is
+/// a compliance reply carrier rules allow regardless) and, for a campaign
 /// message, the number was not refused before, the recipient is still queued
 /// for this message and the campaign is running. The claim marks the message in
 /// doubt (the send may reach the provider) and reports whether an earlier claim
@@ -152,7 +165,7 @@ pub async fn claim(
                     (SELECT id, send_in_doubt_since FROM messages WHERE id = $1) earlier
               WHERE m.id = $1 AND earlier.id = m.id
                 AND c.id = m.contact_id AND c.phone IS NOT NULL
-                AND c.consent = 'opted_in'
+                AND (c.consent = 'opted_in' OR m.consent_exempt)
                 AND m.direction = 'outbound' AND m.twilio_sid IS NULL AND m.status = 'pending'
                 AND (m.send_lease_until IS NULL OR m.send_lease_until < $3)
                 AND (m.campaign_id IS NULL OR (
