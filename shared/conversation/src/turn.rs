@@ -98,6 +98,14 @@ enum Heard {
     },
 }
 
+/// What a turn's transaction does after recording the inbound message.
+enum Attempt {
+    /// Keywords or a conversation step.
+    Converse { heard: Heard, now: DateTime<Utc> },
+    /// The conversing attempt failed for good: answer with an apology.
+    Apologise,
+}
+
 /// What the turn answers, before the reply is recorded.
 struct Answer {
     outcome: TurnOutcome,
@@ -174,13 +182,14 @@ impl Conversation {
     pub async fn handle(&self, sms: &InboundSms) -> Result<TurnOutcome, TurnError> {
         let now = self.clock.now();
         let heard = self.hear(sms, now).await;
-        let decided = match self.decide(sms, heard, now).await {
+        let decided = match self.decide(sms, Attempt::Converse { heard, now }).await {
             Ok(decided) => decided,
             Err(err) if !err.is_transient() => {
                 // Retrying would fail the same way and hold the contact's
-                // later messages back: tell the customer and move on.
+                // later messages back: record the message (the failed
+                // transaction rolled back), tell the customer, move on.
                 tracing::error!(error = %err, "turn failed for good; the customer is told");
-                self.apologise(sms).await?
+                self.decide(sms, Attempt::Apologise).await?
             }
             Err(err) => return Err(err),
         };
@@ -216,12 +225,7 @@ impl Conversation {
     }
 
     /// The turn's one transaction: the inbound message, its answer, the reply row.
-    async fn decide(
-        &self,
-        sms: &InboundSms,
-        heard: Heard,
-        now: DateTime<Utc>,
-    ) -> Result<Decided, TurnError> {
+    async fn decide(&self, sms: &InboundSms, attempt: Attempt) -> Result<Decided, TurnError> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await.map_err(TurnError::Transaction)?;
         let contact = contacts::find_or_create_by_phone(&tx, &sms.from).await?;
@@ -245,7 +249,13 @@ impl Conversation {
                 });
             }
         };
-        let answer = self.answer(&tx, contact, sms, heard, now).await?;
+        let answer = match attempt {
+            Attempt::Converse { heard, now } => self.answer(&tx, contact, sms, heard, now).await?,
+            Attempt::Apologise => Answer {
+                outcome: TurnOutcome::Apologised,
+                ..Answer::idle_reply(replies::something_went_wrong(&self.policy.business_name))
+            },
+        };
         let reply = match answer.reply {
             Some(text) => Some(
                 self.record_reply(&tx, contact, inbound_id, sms, text, answer.consent_exempt)
@@ -258,40 +268,6 @@ impl Conversation {
             outcome: answer.outcome,
             reply,
             booked: answer.booked,
-        })
-    }
-
-    /// Records the inbound message (its turn's transaction rolled back) with an
-    /// apology as its reply.
-    async fn apologise(&self, sms: &InboundSms) -> Result<Decided, TurnError> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await.map_err(TurnError::Transaction)?;
-        let contact = contacts::find_or_create_by_phone(&tx, &sms.from).await?;
-        let inbound = messages::record_inbound(
-            &tx,
-            contact,
-            sms.message_sid.as_str(),
-            sms.body.as_str(),
-            sms.body.segments() as i32,
-        )
-        .await?;
-        let (outcome, reply) = match inbound {
-            InboundRecord::New(id) => {
-                let text = replies::something_went_wrong(&self.policy.business_name);
-                let reply = self
-                    .record_reply(&tx, contact, id, sms, text, false)
-                    .await?;
-                (TurnOutcome::Apologised, Some(reply))
-            }
-            InboundRecord::Duplicate(id) => {
-                (TurnOutcome::Duplicate, messages::reply_for(&tx, id).await?)
-            }
-        };
-        tx.commit().await.map_err(TurnError::Transaction)?;
-        Ok(Decided {
-            outcome,
-            reply,
-            booked: false,
         })
     }
 

@@ -307,19 +307,11 @@ impl TwilioClient {
         body: &str,
         since: DateTime<Utc>,
     ) -> Result<Vec<SentMessage>, SendError> {
-        let response = self
+        let request = self
             .http
             .get(self.messages_url.clone())
-            .basic_auth(&self.account_sid, Some(self.auth_token.expose_secret()))
-            .header(reqwest::header::ACCEPT, "application/json")
-            .query(&[("To", to), ("PageSize", "100")])
-            .timeout(self.timeout)
-            .send()
-            .await
-            .map_err(transport_error)?;
-        let status = response.status();
-        let retry_after = retry_after(response.headers());
-        let bytes = response.bytes().await.map_err(transport_error)?;
+            .query(&[("To", to), ("PageSize", "100")]);
+        let (status, retry_after, bytes) = self.exchange(request).await?;
         if !status.is_success() {
             return Err(interpret(status, retry_after, &bytes).err().unwrap_or(
                 SendError::UnreadableResponse {
@@ -365,21 +357,28 @@ impl TwilioClient {
         }
         tracing::debug!(body = %msg.body, "twilio message body");
 
-        let response = self
-            .http
-            .post(self.messages_url.clone())
+        let request = self.http.post(self.messages_url.clone()).form(&form);
+        let (status, retry_after, bytes) = self.exchange(request).await?;
+        interpret(status, retry_after, &bytes)
+    }
+
+    /// One authenticated call with the client's timeout: Twilio's status,
+    /// `Retry-After` and body, or the transport failure.
+    async fn exchange(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(StatusCode, Option<Duration>, Vec<u8>), SendError> {
+        let response = request
             .basic_auth(&self.account_sid, Some(self.auth_token.expose_secret()))
             .header(reqwest::header::ACCEPT, "application/json")
-            .form(&form)
             .timeout(self.timeout)
             .send()
             .await
             .map_err(transport_error)?;
-
         let status = response.status();
         let retry_after = retry_after(response.headers());
         let bytes = response.bytes().await.map_err(transport_error)?;
-        interpret(status, retry_after, &bytes)
+        Ok((status, retry_after, bytes.to_vec()))
     }
 }
 

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use chrono::DateTime;
 use chrono_tz::Tz;
 use smsbot_conversation::handle_batch;
@@ -16,34 +15,11 @@ use smsbot_test_support::TestDatabase;
 use smsbot_test_support::twilio_standin::TwilioStandIn;
 use smsbot_twilio::{AuthToken, TwilioClient};
 
-use crate::support::TestBot;
+use crate::support::{TestBot, event, record};
 
 const ANA: &str = "+14155550101";
 const BEN: &str = "+14155550102";
 const CAL: &str = "+14155550103";
-
-fn record(id: &str, from: &str, body: &str, sid: &str) -> SqsMessage {
-    let mut record = SqsMessage::default();
-    record.message_id = Some(id.to_owned());
-    record.body = Some(
-        serde_json::json!({
-            "message_sid": sid, "account_sid": null, "from": from, "to": "+14155550199",
-            "body": body, "num_media": 0, "opt_out_type": null,
-        })
-        .to_string(),
-    );
-    record.attributes.insert(
-        "MessageGroupId".to_owned(),
-        PhoneNumber::parse_e164(from).unwrap().pseudonym(),
-    );
-    record
-}
-
-fn event(records: Vec<SqsMessage>) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    event.records = records;
-    event
-}
 
 fn failed_ids(response: &aws_lambda_events::sqs::SqsBatchResponse) -> HashSet<String> {
     response

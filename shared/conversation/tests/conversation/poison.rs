@@ -5,14 +5,13 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::SqsEvent;
 use chrono::DateTime;
 use chrono_tz::Tz;
 use smsbot_conversation::{TurnOutcome, handle_batch};
-use smsbot_domain::PhoneNumber;
 use smsbot_nlu::{OfflineUnderstander, Understander, Understanding};
 
-use crate::support::TestBot;
+use crate::support::{TestBot, record};
 
 /// Understands offline, except for one text, on which it panics.
 struct PanicsOn(&'static str);
@@ -27,23 +26,6 @@ impl Understander for PanicsOn {
 
 fn phone(i: usize) -> String {
     format!("+1415555{:04}", 200 + i)
-}
-
-fn record(id: &str, from: &str, body: &str, sid: &str) -> SqsMessage {
-    let mut record = SqsMessage::default();
-    record.message_id = Some(id.to_owned());
-    record.body = Some(
-        serde_json::json!({
-            "message_sid": sid, "account_sid": null, "from": from, "to": "+14155550199",
-            "body": body, "num_media": 0, "opt_out_type": null,
-        })
-        .to_string(),
-    );
-    record.attributes.insert(
-        "MessageGroupId".to_owned(),
-        PhoneNumber::parse_e164(from).unwrap().pseudonym(),
-    );
-    record
 }
 
 #[tokio::test]

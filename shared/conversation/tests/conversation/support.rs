@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -21,6 +22,31 @@ use tower::ServiceExt;
 
 pub const TOKEN: &str = "conversation-test-token";
 pub const BASE: &str = "https://bot.example.test";
+
+/// An SQS record as the inbound FIFO queue delivers it: the message, grouped
+/// by its sender's pseudonym.
+pub fn record(id: &str, from: &str, body: &str, sid: &str) -> SqsMessage {
+    let mut record = SqsMessage::default();
+    record.message_id = Some(id.to_owned());
+    record.body = Some(
+        serde_json::json!({
+            "message_sid": sid, "account_sid": null, "from": from, "to": "+14155550199",
+            "body": body, "num_media": 0, "opt_out_type": null,
+        })
+        .to_string(),
+    );
+    record.attributes.insert(
+        "MessageGroupId".to_owned(),
+        PhoneNumber::parse_e164(from).unwrap().pseudonym(),
+    );
+    record
+}
+
+pub fn event(records: Vec<SqsMessage>) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    event.records = records;
+    event
+}
 
 pub fn tz() -> Tz {
     "America/New_York".parse().unwrap()
