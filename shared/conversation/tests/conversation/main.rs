@@ -3,6 +3,7 @@
 mod dialogue;
 mod faults;
 mod one_connection;
+mod opt_out_in_words;
 mod poison;
 mod races;
 mod started;
