@@ -48,14 +48,23 @@ impl PhoneNumber {
         if input.is_empty() {
             return Err(PhoneError::Empty);
         }
-        let parsed = phonenumber::parse(Some(default_region.0), input)
-            .map_err(|_| PhoneError::Unparseable)?;
+        let parsed = read(input, default_region)?;
         if !phonenumber::is_valid(&parsed) {
             return Err(PhoneError::Invalid);
         }
-        Ok(Self(
-            parsed.format().mode(phonenumber::Mode::E164).to_string(),
-        ))
+        let e164 = e164_form(&parsed);
+        // libphonenumber accepts national numbers longer than E.164 allows
+        // ("+4920102222220000", 16 digits): Twilio refuses those, and our own
+        // deserializer would too.
+        Self::parse_e164(&e164).map_err(|_| PhoneError::Invalid)?;
+        // Everything downstream (Twilio, the store, this function) sees only
+        // the E.164 form: it must read back as the same valid number.
+        match phonenumber::parse(None, &e164) {
+            Ok(again) if phonenumber::is_valid(&again) && e164_form(&again) == e164 => {
+                Ok(Self(e164))
+            }
+            _ => Err(PhoneError::Invalid),
+        }
     }
 
     /// Parses a number that must already be in E.164 form, as Twilio sends them.
@@ -94,6 +103,53 @@ impl PhoneNumber {
     pub fn pseudonym(&self) -> String {
         hex::encode(Sha256::digest(self.0.as_bytes()))
     }
+}
+
+fn e164_form(parsed: &phonenumber::PhoneNumber) -> String {
+    parsed.format().mode(phonenumber::Mode::E164).to_string()
+}
+
+/// Reads `input` with `region` as the default region.
+///
+/// phonenumber 0.3 applies the default region's national-prefix rules even to
+/// a number that names another country: read in the US, "+358 13 1234567"
+/// (Finland) loses the "1" of its area code and becomes another valid number,
+/// "+35831234567". So a number that names its own country, with a `+` or an
+/// international dialling prefix ("011 358 ..." in the US), is read again
+/// without a default region, from its country code alone.
+fn read(input: &str, region: Region) -> Result<phonenumber::PhoneNumber, PhoneError> {
+    use phonenumber::country::Source;
+    let first = phonenumber::parse(Some(region.0), input).map_err(|_| PhoneError::Unparseable)?;
+    let again = match first.code().source() {
+        Source::Default | Source::Number => return Ok(first),
+        Source::Plus => phonenumber::parse(None, input),
+        Source::Idd => {
+            let rest = after_international_prefix(input, region).ok_or(PhoneError::Unparseable)?;
+            phonenumber::parse(None, format!("+{rest}"))
+        }
+    };
+    again.map_err(|_| PhoneError::Unparseable)
+}
+
+/// `input` after the region's international dialling prefix ("011" in the
+/// US, "00" in most of the world) and the formatting around it.
+fn after_international_prefix(input: &str, region: Region) -> Option<&str> {
+    let meta = phonenumber::metadata::DATABASE.by_id(region.0.as_ref())?;
+    let digits: String = input.chars().filter(char::is_ascii_digit).collect();
+    let prefix = meta
+        .international_prefix()?
+        .find(&digits)
+        .filter(|m| m.start() == 0)?;
+    let mut left = prefix.end();
+    for (i, c) in input.char_indices() {
+        if left == 0 {
+            return Some(&input[i..]);
+        }
+        if c.is_ascii_digit() {
+            left -= 1;
+        }
+    }
+    None
 }
 
 fn mask(e164: &str) -> String {

@@ -2,7 +2,10 @@
 //!
 //! Owns the GSM-7 / UCS-2 decision and the segment arithmetic carriers bill by:
 //! a single GSM-7 message holds 160 septets, a concatenated part 153; UCS-2 holds
-//! 70 UTF-16 units, a part 67. Must not truncate or rewrite the text.
+//! 70 UTF-16 units, a part 67. A character is never split across two parts (an
+//! extension character's escape stays with it, a surrogate pair's halves stay
+//! together), so a part may carry one unit less. Must not truncate or rewrite
+//! the text.
 
 use std::fmt;
 
@@ -26,8 +29,13 @@ pub enum Encoding {
 pub struct SmsBody(String);
 
 impl SmsBody {
+    /// A NUL cannot be stored (PostgreSQL text) nor meant by a sender; it is
+    /// kept visible as U+FFFD rather than refusing the whole message.
     pub fn parse(text: impl Into<String>) -> Result<Self, SmsBodyError> {
-        let text = text.into();
+        let mut text = text.into();
+        if text.contains('\0') {
+            text = text.replace('\0', "\u{fffd}");
+        }
         let chars = text.chars().count();
         if chars > MAX_CHARS {
             return Err(SmsBodyError::TooLong(chars));
@@ -54,21 +62,28 @@ impl SmsBody {
     /// Number of SMS segments this body is sent as.
     pub fn segments(&self) -> u32 {
         match self.encoding() {
-            Encoding::Gsm7 => {
-                let septets: usize = self.0.chars().filter_map(gsm7_septets).sum();
-                segments_for(septets, 160, 153)
-            }
-            Encoding::Ucs2 => segments_for(self.0.encode_utf16().count(), 70, 67),
+            Encoding::Gsm7 => segments_for(self.0.chars().filter_map(gsm7_septets), 160, 153),
+            Encoding::Ucs2 => segments_for(self.0.chars().map(char::len_utf16), 70, 67),
         }
     }
 }
 
-fn segments_for(units: usize, single: usize, part: usize) -> u32 {
-    if units <= single {
-        1
-    } else {
-        units.div_ceil(part) as u32
+/// Segments for characters of `units` each: one message up to `single` units,
+/// else parts of at most `part` units filled in order, a character that does
+/// not fit whole starting the next part.
+fn segments_for(units: impl Iterator<Item = usize> + Clone, single: usize, part: usize) -> u32 {
+    if units.clone().sum::<usize>() <= single {
+        return 1;
     }
+    let (mut parts, mut used) = (1, 0);
+    for u in units {
+        if used + u > part {
+            parts += 1;
+            used = 0;
+        }
+        used += u;
+    }
+    parts
 }
 
 /// Septets a character takes in the GSM 03.38 alphabet: 1 for the basic table,
@@ -111,6 +126,12 @@ impl fmt::Debug for SmsBody {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_nul_the_database_could_not_store_is_kept_visible_as_a_replacement_character() {
+        let body = SmsBody::parse("hi\0there").unwrap();
+        assert_eq!(body.as_str(), "hi\u{fffd}there");
+    }
+
     fn body(text: &str) -> SmsBody {
         SmsBody::parse(text).unwrap()
     }
@@ -145,6 +166,19 @@ mod tests {
         assert_eq!(body(&"ç".repeat(71)).segments(), 2);
         assert_eq!(body(&"ç".repeat(134)).segments(), 2);
         assert_eq!(body(&"ç".repeat(135)).segments(), 3);
+    }
+
+    #[test]
+    fn a_character_is_never_split_across_two_parts() {
+        // 152 septets, then an escape + '€' that does not fit the first part.
+        assert_eq!(
+            body(&format!("{}€{}", "a".repeat(152), "b".repeat(152))).segments(),
+            3
+        );
+        // 33 emoji fill 66 of a part's 67 units: the 34th starts the next part.
+        assert_eq!(body(&"😀".repeat(66)).segments(), 2);
+        assert_eq!(body(&"😀".repeat(67)).segments(), 3);
+        assert_eq!(body(&"😀".repeat(1600)).segments(), 49);
     }
 
     #[test]

@@ -244,9 +244,9 @@ pub fn parse_now(now: &str, tz: Tz) -> Result<DateTime<Tz>, String> {
     match tz.from_local_datetime(&naive) {
         chrono::LocalResult::Single(t) => Ok(t),
         chrono::LocalResult::Ambiguous(t, _) => Ok(t),
-        chrono::LocalResult::None => tz
-            .from_local_datetime(&(naive + chrono::Duration::hours(1)))
-            .earliest()
+        chrono::LocalResult::None => naive
+            .checked_add_signed(chrono::Duration::hours(1))
+            .and_then(|later| tz.from_local_datetime(&later).earliest())
             .ok_or_else(|| format!("now {now:?} does not exist in {tz}")),
     }
 }
@@ -285,16 +285,25 @@ pub fn to_json(u: &Understanding) -> Value {
 }
 
 /// `smsbot nlu parse`: one JSON line in ({"text","now","timezone"}), one
-/// JSON line out, in order. A bad line yields {"error": ...}.
-pub fn parse_lines(input: impl BufRead, mut output: impl Write) -> std::io::Result<()> {
-    for line in input.lines() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
+/// JSON line out, in order. A bad line (invalid UTF-8 included) yields
+/// {"error": ...} and the lines after it are still answered.
+pub fn parse_lines(mut input: impl BufRead, mut output: impl Write) -> std::io::Result<()> {
+    let mut raw = Vec::new();
+    loop {
+        raw.clear();
+        if input.read_until(b'\n', &mut raw)? == 0 {
+            break;
         }
-        let out = match parse_input(&line) {
-            Ok((text, now)) => to_json(&understand(&text, now)),
-            Err(e) => json!({ "error": e }),
+        // What `BufRead::lines` strips: the "\n" and a "\r" before it.
+        let line = raw.strip_suffix(b"\n").unwrap_or(&raw);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let out = match std::str::from_utf8(line) {
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) => match parse_input(line) {
+                Ok((text, now)) => to_json(&understand(&text, now)),
+                Err(e) => json!({ "error": e }),
+            },
+            Err(_) => json!({ "error": "the line is not valid UTF-8" }),
         };
         writeln!(output, "{out}")?;
     }

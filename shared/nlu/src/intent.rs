@@ -448,12 +448,13 @@ fn lookup(w: &str) -> &'static [(Intent, f32)] {
             if !hit.is_empty() {
                 return hit;
             }
-            // "shifting" -> "shift", "stopped" -> "stop"
+            // "shifting" -> "shift", "stopped" -> "stop"; the doubled letter
+            // may be wider than a byte ("tööd"), so drop it as a char.
             if let Some(last) = stem.chars().last()
                 && stem.len() > 3
                 && stem.ends_with(&format!("{last}{last}"))
             {
-                let hit = unigram(&stem[..stem.len() - 1]);
+                let hit = unigram(&stem[..stem.len() - last.len_utf8()]);
                 if !hit.is_empty() {
                     return hit;
                 }

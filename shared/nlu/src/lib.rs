@@ -55,7 +55,8 @@ pub struct Understanding {
     pub time_range: Option<(NaiveTime, NaiveTime)>,
     /// 1-based option for [`Intent::Select`].
     pub selection: Option<u8>,
-    /// Later / Earlier for [`Intent::Alternatives`].
+    /// Later / Earlier for [`Intent::Alternatives`], and for [`Intent::Deny`]
+    /// when the refusal says which way to look ("no, later").
     pub direction: Option<Direction>,
     /// 0..=1: how sure the rules are of the intent (and of the date and time).
     pub confidence: f32,

@@ -219,6 +219,8 @@ fn transport_error(error: reqwest::Error) -> LlmError {
 #[must_use]
 pub fn system_prompt(now: DateTime<Tz>) -> String {
     let intents = Intent::ALL.map(Intent::as_str).join(", ");
+    // Not `now.format(..)`: it panics at the ends of chrono's range.
+    let local = crate::prepare::local_naive(&now);
     format!(
         "You read one SMS sent to a business's appointment booking line and \
          classify it. You never book or promise anything.\n\
@@ -234,10 +236,10 @@ pub fn system_prompt(now: DateTime<Tz>) -> String {
          date = the appointment day named, YYYY-MM-DD, else null. time = the \
          clock time named, HH:MM 24-hour, else null. Never guess a date or \
          time the message does not name.",
-        weekday = now.format("%A"),
-        date = now.format("%Y-%m-%d"),
-        hh = now.hour(),
-        mm = now.minute(),
+        weekday = local.format("%A"),
+        date = local.format("%Y-%m-%d"),
+        hh = local.hour(),
+        mm = local.minute(),
         tz = now.timezone().name(),
     )
 }
@@ -359,7 +361,7 @@ pub fn parse_answer(content: &str, now: DateTime<Tz>) -> Result<Understanding, L
         Intent::from_name(&answer.intent).ok_or(LlmError::SchemaMismatch("unknown intent"))?;
     let date = answer.date.as_deref().map(parse_date).transpose()?;
     if let Some(date) = date {
-        let today = now.date_naive();
+        let today = crate::prepare::local_date(&now);
         let ahead = date.signed_duration_since(today).num_days();
         if !(0..=MAX_DAYS_AHEAD).contains(&ahead) {
             return Err(LlmError::SchemaMismatch(

@@ -7,7 +7,9 @@
 //! feature extraction (`model::features`, used by the trainer) start from
 //! this, so it sits below them and knows neither.
 
-use chrono::{DateTime, LocalResult, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{
+    DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
+};
 use chrono_tz::Tz;
 
 use crate::intent::Found;
@@ -24,7 +26,7 @@ pub(crate) struct Prepared {
 
 pub(crate) fn prepare(text: &str, now: DateTime<Tz>) -> Prepared {
     let toks = tokens::tokenize(text);
-    let today = now.date_naive();
+    let today = local_date(&now);
     let d = date::find(&toks, today);
     let t = time::find(&toks);
     let mut time = t.time;
@@ -37,7 +39,7 @@ pub(crate) fn prepare(text: &str, now: DateTime<Tz>) -> Prepared {
     if let Some(tm) = time {
         let day = d.date.unwrap_or(today);
         if let Some(inst) = local_instant(now.timezone(), day.and_time(tm))
-            && inst.date_naive() == day
+            && local_date(&inst) == day
         {
             time = Some(inst.time());
         }
@@ -64,13 +66,31 @@ pub(crate) fn local_instant(tz: Tz, naive: NaiveDateTime) -> Option<DateTime<Tz>
         LocalResult::Ambiguous(a, _) => Some(a),
         LocalResult::None => {
             // Spring forward: read the wall time with the offset in force just
-            // before the gap, so 02:30 EST becomes 03:30 EDT.
-            let before = tz
-                .from_local_datetime(&(naive - chrono::Duration::hours(3)))
-                .earliest()?;
-            let offset = chrono::Offset::fix(before.offset());
-            let utc = naive - chrono::Duration::seconds(offset.local_minus_utc().into());
-            Some(tz.from_utc_datetime(&utc))
+            // before the gap, so 02:30 EST becomes 03:30 EDT. Most gaps are an
+            // hour, but a zone may skip a whole day (Pacific/Apia, 2011-12-30).
+            let before = [3, 27].into_iter().find_map(|hours| {
+                let earlier = naive.checked_sub_signed(Duration::hours(hours))?;
+                tz.from_local_datetime(&earlier).earliest()
+            })?;
+            let utc = naive.checked_sub_offset(before.offset().fix())?;
+            let inst = tz.from_utc_datetime(&utc);
+            inst.naive_utc().checked_add_offset(inst.offset().fix())?;
+            Some(inst)
         }
     }
+}
+
+/// The local wall-clock time of `at`. `DateTime::naive_local` (and so
+/// `date_naive`, `format`, `hour`) panics when the local time lies outside
+/// chrono's range (its last UTC instant seen east of Greenwich); the UTC
+/// time, the nearest representable one, stands in then.
+pub(crate) fn local_naive(at: &DateTime<Tz>) -> NaiveDateTime {
+    at.naive_utc()
+        .checked_add_offset(at.offset().fix())
+        .unwrap_or_else(|| at.naive_utc())
+}
+
+/// The local date of `at`, never panicking (see [`local_naive`]).
+pub(crate) fn local_date(at: &DateTime<Tz>) -> NaiveDate {
+    local_naive(at).date()
 }

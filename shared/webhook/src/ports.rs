@@ -69,10 +69,22 @@ impl MessageClaims for IdempotencyStore {
 /// number itself) keeps each conversation in order; the MessageSid deduplicates.
 pub fn fifo_message(sms: &InboundSms) -> Result<FifoMessage, serde_json::Error> {
     Ok(FifoMessage {
-        body: serde_json::to_string(sms)?,
+        body: escape_for_sqs(&serde_json::to_string(sms)?),
         group_id: sms.from.pseudonym(),
         deduplication_id: sms.message_sid.as_str().to_owned(),
     })
+}
+
+/// SQS accepts only XML's characters (tab, LF, CR, U+0020–U+D7FF,
+/// U+E000–U+FFFD, U+10000 and above); JSON already escapes the control
+/// characters, so only the two noncharacters U+FFFE and U+FFFF are left to
+/// write as `\uXXXX` escapes, which read back as the same text.
+fn escape_for_sqs(json: &str) -> String {
+    if !json.contains(['\u{fffe}', '\u{ffff}']) {
+        return json.to_owned();
+    }
+    json.replace('\u{fffe}', "\\ufffe")
+        .replace('\u{ffff}', "\\uffff")
 }
 
 #[async_trait]

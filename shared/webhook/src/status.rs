@@ -46,6 +46,11 @@ fn parse(params: &[(String, String)]) -> Result<StatusCallback, WebhookError> {
         .map(|v| v.parse::<TwilioErrorCode>())
         .transpose()
         .map_err(|_| malformed("ErrorCode is not a number"))?;
+    // Twilio's codes have five digits; the store keeps them as a 32-bit
+    // integer, where a larger one would wrap to a negative code.
+    if error_code.is_some_and(|c| i32::try_from(c.get()).is_err()) {
+        return Err(malformed("ErrorCode is out of range"));
+    }
     Ok(StatusCallback {
         message_sid: MessageSid::parse(sid).map_err(|e| malformed(&e.to_string()))?,
         status: MessageStatus::from_twilio(status).map_err(|e| malformed(&e.to_string()))?,

@@ -6,6 +6,7 @@ mod availability;
 mod campaign_rules;
 mod campaigns;
 mod contacts;
+mod fuzz;
 mod health;
 mod messages;
 mod openapi;

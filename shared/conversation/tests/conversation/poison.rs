@@ -124,3 +124,10 @@ async fn a_turn_that_fails_the_same_way_every_time_is_answered_with_an_apology_o
         TurnOutcome::Duplicate
     );
 }
+
+#[tokio::test]
+async fn a_text_with_a_nul_character_is_recorded_and_answered() {
+    let bot = TestBot::start().await;
+    let reply = bot.reply_to("+14155550101", "hi\0 there").await;
+    assert!(reply.starts_with("Hi!"), "{reply}");
+}
