@@ -4,7 +4,6 @@
 //! enqueue to the FIFO queue, complete the claim. If the enqueue fails the claim is
 //! released and Twilio gets a 503, so a retry starts from scratch.
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::IntoResponse;
@@ -12,6 +11,7 @@ use smsbot_domain::InboundSms;
 use tracing::Instrument;
 
 use crate::ports::ClaimOutcome;
+use crate::signed_form::LimitedBody;
 use crate::{INBOUND_PATH, WebhookError, WebhookState, signed_form};
 
 /// Twilio sends no reply when the TwiML is empty; the worker replies later.
@@ -21,7 +21,7 @@ pub(crate) async fn receive(
     State(state): State<WebhookState>,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    LimitedBody(body): LimitedBody,
 ) -> Result<impl IntoResponse, WebhookError> {
     let params = signed_form::verify(&state, INBOUND_PATH, &uri, &headers, &body)?;
     let sms = InboundSms::from_form(&params).map_err(|e| WebhookError::Malformed(e.to_string()))?;

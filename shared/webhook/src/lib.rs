@@ -17,10 +17,7 @@ mod status;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
 use smsbot_twilio::RequestValidator;
 use url::Url;
@@ -64,32 +61,9 @@ pub fn router(state: WebhookState) -> Router {
     Router::new()
         .route(INBOUND_PATH, post(inbound::receive))
         .route(STATUS_PATH, post(status::receive))
-        // Read by the handlers' body extractor: it stops reading past the limit.
+        // Read by `signed_form::LimitedBody`: it stops reading past the limit.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(limit_body))
         .with_state(state)
-}
-
-/// Refuses a body declared too large before anything reads it, and gives the
-/// extractor's refusal of one that turned out too large (no `Content-Length`, or
-/// a wrong one) the webhook's own short answer.
-async fn limit_body(request: Request, next: Next) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    let too_large = || WebhookError::TooLarge {
-        limit: MAX_BODY_BYTES,
-    };
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return too_large().into_response();
-    }
-    let response = next.run(request).await;
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return too_large().into_response();
-    }
-    response
 }
 
 impl WebhookState {

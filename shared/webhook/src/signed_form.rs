@@ -4,9 +4,38 @@
 //! refused the same way whatever it contains.
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, Uri};
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 
-use crate::{WebhookError, WebhookState};
+use crate::{MAX_BODY_BYTES, WebhookError, WebhookState};
+
+/// The request body, at most [`MAX_BODY_BYTES`]: one declared larger is
+/// refused before any of it is read, one that turns out larger (no or a wrong
+/// `Content-Length`) once the limit is passed; both as the webhook's 413.
+pub(crate) struct LimitedBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for LimitedBody {
+    type Rejection = WebhookError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let too_large = WebhookError::TooLarge {
+            limit: MAX_BODY_BYTES,
+        };
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return Err(too_large);
+        }
+        match Bytes::from_request(request, state).await {
+            Ok(bytes) => Ok(Self(bytes)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(too_large),
+            Err(rejection) => Err(WebhookError::Malformed(rejection.body_text())),
+        }
+    }
+}
 
 const SIGNATURE_HEADER: &str = "x-twilio-signature";
 

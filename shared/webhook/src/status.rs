@@ -4,7 +4,6 @@
 //! `failed`/`undelivered` keep Twilio's ErrorCode, and 21610 marks the contact opted
 //! out. A callback for a SID we do not know yet is kept and applied later.
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use smsbot_domain::MessageSid;
@@ -12,13 +11,14 @@ use smsbot_twilio::{ErrorClass, MessageStatus, TwilioErrorCode};
 use tracing::Instrument;
 
 use crate::ports::StatusCallback;
+use crate::signed_form::LimitedBody;
 use crate::{STATUS_PATH, WebhookError, WebhookState, signed_form};
 
 pub(crate) async fn receive(
     State(state): State<WebhookState>,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    LimitedBody(body): LimitedBody,
 ) -> Result<StatusCode, WebhookError> {
     let params = signed_form::verify(&state, STATUS_PATH, &uri, &headers, &body)?;
     let callback = parse(&params)?;
