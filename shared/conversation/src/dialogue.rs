@@ -16,6 +16,7 @@ use smsbot_store::availability::{self, Slot};
 use crate::compliance::{self, ReminderAnswer};
 use crate::policy::Policy;
 use crate::replies;
+use crate::short_answer::{self, ShortAnswer};
 use crate::state::{Listed, Offer, Purpose, State};
 use crate::window::{names_a_time, search_window};
 
@@ -71,6 +72,24 @@ impl<C: GenericClient> Step<'_, C> {
         if let State::ReminderSent { appointment } = state {
             return self.on_reminder(appointment, u).await;
         }
+        // Right after a yes-or-no question, "y", "k" or "👍" is an answer.
+        let answered;
+        let u = match short_answer::read(self.text) {
+            Some(answer) if state.asks_yes_or_no() => {
+                answered = Understanding {
+                    intent: match answer {
+                        ShortAnswer::Yes => Intent::Affirm,
+                        ShortAnswer::No => Intent::Deny,
+                    },
+                    direction: None,
+                    selection: None,
+                    confidence: 1.0,
+                    ..u.clone()
+                };
+                &answered
+            }
+            _ => u,
+        };
         // Unsure what was meant: ask, keep what was pending, never guess.
         if u.confidence < self.policy.min_confidence && !names_a_time(u) {
             return Ok(say(state, replies::not_understood().to_owned()));

@@ -11,6 +11,7 @@ pub mod compliance;
 mod dialogue;
 pub mod policy;
 pub mod replies;
+pub mod short_answer;
 pub mod state;
 pub mod turn;
 pub mod weekly_hours;

@@ -60,6 +60,17 @@ pub enum State {
 }
 
 impl State {
+    /// Whether the bot's last message asked a yes-or-no question, so that a
+    /// bare "y" or "👎" answers it.
+    pub fn asks_yes_or_no(&self) -> bool {
+        match self {
+            Self::AwaitingConfirmation { .. } | Self::ConfirmingCancel { .. } => true,
+            // "I have: 1) … Reply 1 to take it": a yes takes the one offer.
+            Self::OfferedSlots { offers, .. } => offers.len() == 1,
+            _ => false,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Self::Idle => "idle",

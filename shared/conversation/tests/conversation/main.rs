@@ -6,5 +6,6 @@ mod one_connection;
 mod opt_out_in_words;
 mod poison;
 mod races;
+mod short_answers;
 mod started;
 mod support;
