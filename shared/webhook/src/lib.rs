@@ -17,7 +17,6 @@ mod status;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
 use smsbot_twilio::RequestValidator;
 use url::Url;
@@ -61,8 +60,6 @@ pub fn router(state: WebhookState) -> Router {
     Router::new()
         .route(INBOUND_PATH, post(inbound::receive))
         .route(STATUS_PATH, post(status::receive))
-        // Read by `signed_form::LimitedBody`: it stops reading past the limit.
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 

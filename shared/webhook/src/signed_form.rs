@@ -5,7 +5,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Uri, header};
 
 use crate::{MAX_BODY_BYTES, WebhookError, WebhookState};
 
@@ -29,11 +29,21 @@ impl<S: Send + Sync> FromRequest<S> for LimitedBody {
         if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
             return Err(too_large);
         }
-        match Bytes::from_request(request, state).await {
-            Ok(bytes) => Ok(Self(bytes)),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(too_large),
-            Err(rejection) => Err(WebhookError::Malformed(rejection.body_text())),
-        }
+        // Read here with the limit, rather than through a layer on every
+        // request: one less allocation per request on the hot path.
+        let _ = state;
+        axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
+            .await
+            .map(Self)
+            .map_err(|err| {
+                let source = err.into_inner();
+                if source.is::<http_body_util::LengthLimitError>() {
+                    too_large
+                } else {
+                    // The client went away mid-body: nothing to answer it.
+                    WebhookError::Malformed(format!("body could not be read: {source}"))
+                }
+            })
     }
 }
 
