@@ -4,12 +4,14 @@
 //! A Twilio keyword is the whole message as a single word (case and surrounding
 //! whitespace ignored, trailing punctuation tolerated). Anything else is read as
 //! an opt-out request only when the *whole* message, once normalised (see
-//! [`normalise`]), is one of a short list of phrasings ([`BARE`], [`REQUESTS`]),
+//! `crate::phrases`), is one of a short list of phrasings ([`BARE`], [`REQUESTS`]),
 //! give or take politeness around it ([`LEADING`], [`TRAILING`]). Nothing is
 //! searched for inside a longer message: "can I stop by at 3?", "cancel my 3pm"
 //! and "don't text me the address, just call" stay conversation. Owns only the
 //! classification; what a keyword does to consent is decided by the turn, since
 //! "YES" re-subscribes only a contact who is opted out. Must not do I/O.
+
+use crate::phrases;
 
 /// A compliance keyword found in an inbound message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,13 +79,8 @@ pub fn classify(body: &str, opt_out_type: Option<&str>) -> Option<Keyword> {
 // ---------------------------------------------------------------------------
 // Opt-out requests in the customer's own words.
 //
-// A pattern is a sequence of space-separated elements, matched against the
-// whole (normalised) message:
-//   word          that word
-//   @class        any word of that class (see `class`)
-//   a|b|c         one of the alternatives
-//   a_b           a sequence of words, inside an alternative
-//   element?      the element may be absent
+// Patterns are `crate::phrases` patterns over the normalised message, with
+// the word classes of `class` below.
 // ---------------------------------------------------------------------------
 
 /// Requests that are a bare "stop" and nothing else. Read as an opt-out only
@@ -328,7 +325,7 @@ fn class(name: &str) -> &'static [&'static str] {
 
 /// Whether the whole message asks, in words Twilio does not know, to stop.
 fn opt_out_request(body: &str) -> bool {
-    let owned = normalise(body);
+    let owned = phrases::normalise(body);
     let mut words: Vec<&str> = owned.iter().map(String::as_str).collect();
     strip_politeness(&mut words);
     let mut wished = false;
@@ -340,8 +337,8 @@ fn opt_out_request(body: &str) -> bool {
     if words.is_empty() {
         return false;
     }
-    (!wished && BARE.iter().any(|p| matches(p, &words)))
-        || REQUESTS.iter().any(|p| matches(p, &words))
+    (!wished && BARE.iter().any(|p| phrases::matches(p, &words, class)))
+        || REQUESTS.iter().any(|p| phrases::matches(p, &words, class))
 }
 
 /// Drops `LEADING` and `TRAILING` words, never the last word.
@@ -361,105 +358,6 @@ fn strip_politeness(words: &mut Vec<&str>) {
             return;
         }
     }
-}
-
-/// Lower-cased (Unicode), accents folded, apostrophes dropped ("don't" →
-/// "dont"), every other non-letter-or-digit (punctuation, emoji) a space;
-/// letters repeated three times or more written once ("stoppp", "pleaseee");
-/// a few texting spellings written out ("pls", "u", "do not").
-fn normalise(body: &str) -> Vec<String> {
-    let mut text = String::with_capacity(body.len());
-    for c in body.chars().flat_map(char::to_lowercase) {
-        match c {
-            '\'' | '\u{2019}' | '\u{2018}' | '`' | '\u{b4}' => {}
-            'á' | 'à' | 'â' | 'ä' | 'ã' => text.push('a'),
-            'é' | 'è' | 'ê' | 'ë' => text.push('e'),
-            'í' | 'ì' | 'î' | 'ï' => text.push('i'),
-            'ó' | 'ò' | 'ô' | 'ö' | 'õ' => text.push('o'),
-            'ú' | 'ù' | 'û' | 'ü' => text.push('u'),
-            'ñ' => text.push('n'),
-            'ç' => text.push('c'),
-            c if c.is_alphanumeric() => text.push(c),
-            _ => text.push(' '),
-        }
-    }
-    let mut words: Vec<String> = Vec::new();
-    for word in text.split_whitespace() {
-        let word = squeeze(word);
-        let word = match word.as_str() {
-            "pls" | "plz" | "plse" | "plez" | "pleas" | "pleae" | "pleez" | "plis" => "please",
-            "u" => "you",
-            "ur" => "your",
-            "dnt" | "donot" => "dont",
-            "thanx" | "thnx" | "tks" => "thanks",
-            w => w,
-        };
-        if word == "not" && words.last().is_some_and(|w| w == "do") {
-            words.pop();
-            words.push("dont".to_owned());
-        } else {
-            words.push(word.to_owned());
-        }
-    }
-    words
-}
-
-/// Writes a letter repeated three times or more once: "stoppp", "pleaseee".
-fn squeeze(word: &str) -> String {
-    let chars: Vec<char> = word.chars().collect();
-    let mut out = String::with_capacity(word.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let run = chars[i..].iter().take_while(|&&c| c == chars[i]).count();
-        let keep = if run >= 3 && chars[i].is_alphabetic() {
-            1
-        } else {
-            run
-        };
-        out.extend(std::iter::repeat_n(chars[i], keep));
-        i += run;
-    }
-    out
-}
-
-/// Whether `pattern` (see the section comment) matches exactly all of `words`.
-fn matches(pattern: &str, words: &[&str]) -> bool {
-    let elements: Vec<&str> = pattern.split_whitespace().collect();
-    match_from(&elements, words)
-}
-
-fn match_from(elements: &[&str], words: &[&str]) -> bool {
-    let Some((first, rest)) = elements.split_first() else {
-        return words.is_empty();
-    };
-    let (alternatives, optional) = match first.strip_suffix('?') {
-        Some(alternatives) => (alternatives, true),
-        None => (*first, false),
-    };
-    let then = |remaining: &[&str]| match_from(rest, remaining);
-    (optional && then(words))
-        || alternatives
-            .split('|')
-            .any(|alternative| match alternative.strip_prefix('@') {
-                Some(name) => class(name)
-                    .iter()
-                    .any(|entry| take(entry, words).is_some_and(then)),
-                None => take(alternative, words).is_some_and(then),
-            })
-}
-
-/// Consumes `alternative` (a word, or words joined by `_`) from the front of
-/// `words`, returning what is left.
-fn take<'w, 's>(alternative: &str, words: &'w [&'s str]) -> Option<&'w [&'s str]> {
-    let mut words = words;
-    for part in alternative.split('_') {
-        let (word, rest) = words.split_first()?;
-        if *word != part {
-            return None;
-        }
-        words = rest;
-    }
-    Some(words)
 }
 
 /// An answer to an appointment reminder ("Reply C to confirm, R to reschedule,
@@ -492,6 +390,7 @@ pub fn reminder_answer(body: &str) -> Option<ReminderAnswer> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::phrases::normalise;
 
     #[test]
     fn every_twilio_opt_out_word_opts_out_whatever_its_case() {

@@ -14,6 +14,7 @@ use smsbot_store::appointments::{self, BookingOutcome, CancelOutcome, Reschedule
 use smsbot_store::availability::{self, Slot};
 
 use crate::compliance::{self, ReminderAnswer};
+use crate::own_appointments;
 use crate::policy::Policy;
 use crate::replies;
 use crate::short_answer::{self, ShortAnswer};
@@ -69,6 +70,12 @@ impl<C: GenericClient> Step<'_, C> {
     }
 
     pub async fn respond(&self, state: State, u: &Understanding) -> Result<Next, StoreError> {
+        // "When is my appointment?" is answered whatever is pending, and what
+        // was pending stays (an offer, a reminder's C/R/X).
+        if own_appointments::asked(self.text) {
+            let upcoming = self.upcoming().await?;
+            return Ok(say(state, replies::appointment_list(&upcoming, self.tz())));
+        }
         if let State::ReminderSent { appointment } = state {
             return self.on_reminder(appointment, u).await;
         }

@@ -9,6 +9,8 @@
 
 pub mod compliance;
 mod dialogue;
+mod own_appointments;
+mod phrases;
 pub mod policy;
 pub mod replies;
 pub mod short_answer;

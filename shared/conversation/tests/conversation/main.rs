@@ -4,6 +4,7 @@ mod dialogue;
 mod faults;
 mod one_connection;
 mod opt_out_in_words;
+mod own_appointments;
 mod poison;
 mod races;
 mod short_answers;

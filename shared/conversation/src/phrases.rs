@@ -1,0 +1,116 @@
+//! Whole-message phrase patterns over what people really text: the engine the
+//! compliance rules (opt-outs in words) and the conversation's quick readers
+//! (questions about one's own appointments) share.
+//!
+//! A pattern is a sequence of space-separated elements, matched against the
+//! whole normalised message, never a part of it:
+//!   word          that word
+//!   @class        any word of that class (the caller's `Class`)
+//!   a|b|c         one of the alternatives
+//!   a_b           a sequence of words, inside an alternative
+//!   element?      the element may be absent
+//!
+//! Must not know any particular phrase: the callers own their lists.
+
+/// The words a `@class` stands for.
+pub type Class = fn(&str) -> &'static [&'static str];
+
+/// Lower-cased (Unicode), accents folded, apostrophes dropped ("don't" →
+/// "dont"), every other non-letter-or-digit (punctuation, emoji) a space;
+/// letters repeated three times or more written once ("stoppp", "pleaseee");
+/// a few texting spellings written out ("pls", "u", "do not").
+pub fn normalise(body: &str) -> Vec<String> {
+    let mut text = String::with_capacity(body.len());
+    for c in body.chars().flat_map(char::to_lowercase) {
+        match c {
+            '\'' | '\u{2019}' | '\u{2018}' | '`' | '\u{b4}' => {}
+            'á' | 'à' | 'â' | 'ä' | 'ã' => text.push('a'),
+            'é' | 'è' | 'ê' | 'ë' => text.push('e'),
+            'í' | 'ì' | 'î' | 'ï' => text.push('i'),
+            'ó' | 'ò' | 'ô' | 'ö' | 'õ' => text.push('o'),
+            'ú' | 'ù' | 'û' | 'ü' => text.push('u'),
+            'ñ' => text.push('n'),
+            'ç' => text.push('c'),
+            c if c.is_alphanumeric() => text.push(c),
+            _ => text.push(' '),
+        }
+    }
+    let mut words: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        let word = squeeze(word);
+        let word = match word.as_str() {
+            "pls" | "plz" | "plse" | "plez" | "pleas" | "pleae" | "pleez" | "plis" => "please",
+            "u" => "you",
+            "ur" => "your",
+            "dnt" | "donot" => "dont",
+            "thanx" | "thnx" | "tks" => "thanks",
+            w => w,
+        };
+        if word == "not" && words.last().is_some_and(|w| w == "do") {
+            words.pop();
+            words.push("dont".to_owned());
+        } else {
+            words.push(word.to_owned());
+        }
+    }
+    words
+}
+
+/// Writes a letter repeated three times or more once: "stoppp", "pleaseee".
+fn squeeze(word: &str) -> String {
+    let chars: Vec<char> = word.chars().collect();
+    let mut out = String::with_capacity(word.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let run = chars[i..].iter().take_while(|&&c| c == chars[i]).count();
+        let keep = if run >= 3 && chars[i].is_alphabetic() {
+            1
+        } else {
+            run
+        };
+        out.extend(std::iter::repeat_n(chars[i], keep));
+        i += run;
+    }
+    out
+}
+
+/// Whether `pattern` matches exactly all of `words`, `class` naming the words
+/// each `@class` stands for.
+pub fn matches(pattern: &str, words: &[&str], class: Class) -> bool {
+    let elements: Vec<&str> = pattern.split_whitespace().collect();
+    match_from(&elements, words, class)
+}
+
+fn match_from(elements: &[&str], words: &[&str], class: Class) -> bool {
+    let Some((first, rest)) = elements.split_first() else {
+        return words.is_empty();
+    };
+    let (alternatives, optional) = match first.strip_suffix('?') {
+        Some(alternatives) => (alternatives, true),
+        None => (*first, false),
+    };
+    let then = |remaining: &[&str]| match_from(rest, remaining, class);
+    (optional && then(words))
+        || alternatives
+            .split('|')
+            .any(|alternative| match alternative.strip_prefix('@') {
+                Some(name) => class(name)
+                    .iter()
+                    .any(|entry| take(entry, words).is_some_and(then)),
+                None => take(alternative, words).is_some_and(then),
+            })
+}
+
+/// Consumes `alternative` (a word, or words joined by `_`) from the front of
+/// `words`, returning what is left.
+fn take<'w, 's>(alternative: &str, words: &'w [&'s str]) -> Option<&'w [&'s str]> {
+    let mut words = words;
+    for part in alternative.split('_') {
+        let (word, rest) = words.split_first()?;
+        if *word != part {
+            return None;
+        }
+        words = rest;
+    }
+    Some(words)
+}
