@@ -44,6 +44,8 @@ pub enum BootstrapError {
     TwilioClient(#[from] smsbot_twilio::ClientConfigError),
     #[error("the OpenRouter client could not be built")]
     OpenRouter(#[from] smsbot_nlu::OpenRouterConfigError),
+    #[error("BUSINESS_HOURS is invalid")]
+    BusinessHours(#[from] smsbot_conversation::weekly_hours::HoursError),
 }
 
 /// Where SMS go: Twilio, or (local process only) the console.
@@ -227,7 +229,7 @@ impl App {
             self.understander()?,
             outbox,
             self.clock.clone(),
-            Policy::from_settings(&self.settings),
+            Policy::from_settings(&self.settings)?,
         ))
     }
 

@@ -57,6 +57,13 @@ pub struct Settings {
     pub default_region: Region,
     pub business_timezone: Timezone,
     pub business_name: String,
+    /// `BUSINESS_HOURS` ("mon-fri 09:00-17:00; sat 10:00-14:00"): what the bot
+    /// says when asked, and what `smsbot seed-availability` opens.
+    pub business_hours: Option<String>,
+    /// `BUSINESS_ADDRESS`: where the bot says the business is.
+    pub business_address: Option<String>,
+    /// `BUSINESS_PHONE`: the number the bot gives for a call.
+    pub business_phone: Option<String>,
     pub booking_lead_minutes: i64,
     pub booking_horizon_days: i64,
     pub max_open_appointments: i64,
@@ -153,6 +160,9 @@ impl Settings {
                 .transpose()?
                 .unwrap_or_else(chrono_tz_default),
             business_name: get("BUSINESS_NAME").unwrap_or_else(|| "our office".to_owned()),
+            business_hours: get("BUSINESS_HOURS"),
+            business_address: get("BUSINESS_ADDRESS"),
+            business_phone: get("BUSINESS_PHONE"),
             booking_lead_minutes,
             booking_horizon_days,
             // Zero would let nobody book.
@@ -310,6 +320,9 @@ impl fmt::Debug for Settings {
             .field("secrets_arn", &self.secrets_arn)
             .field("business_timezone", &self.business_timezone)
             .field("business_name", &self.business_name)
+            .field("business_hours", &self.business_hours)
+            .field("business_address", &self.business_address)
+            .field("business_phone", &self.business_phone)
             .field("booking_lead_minutes", &self.booking_lead_minutes)
             .field("booking_horizon_days", &self.booking_horizon_days)
             .field("max_open_appointments", &self.max_open_appointments)

@@ -34,6 +34,7 @@ fn policy() -> Policy {
         conversation_ttl: chrono::Duration::minutes(30),
         offers_per_reply: 3,
         min_confidence: 0.5,
+        profile: Default::default(),
     }
 }
 

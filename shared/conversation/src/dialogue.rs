@@ -13,6 +13,7 @@ use smsbot_store::StoreError;
 use smsbot_store::appointments::{self, BookingOutcome, CancelOutcome, RescheduleOutcome};
 use smsbot_store::availability::{self, Slot};
 
+use crate::business_questions;
 use crate::compliance::{self, ReminderAnswer};
 use crate::own_appointments;
 use crate::policy::Policy;
@@ -75,6 +76,14 @@ impl<C: GenericClient> Step<'_, C> {
         if own_appointments::asked(self.text) {
             let upcoming = self.upcoming().await?;
             return Ok(say(state, replies::appointment_list(&upcoming, self.tz())));
+        }
+        // So is a question about the business: hours, address, phone.
+        if let Some(question) = business_questions::asked(self.text) {
+            let policy = self.policy;
+            return Ok(say(
+                state,
+                replies::about_business(question, &policy.business_name, &policy.profile),
+            ));
         }
         if let State::ReminderSent { appointment } = state {
             return self.on_reminder(appointment, u).await;

@@ -7,6 +7,7 @@
 //! replies leave through the outbox; this crate must not hold SQL, send SMS
 //! itself or call AWS directly.
 
+pub mod business_questions;
 pub mod compliance;
 mod dialogue;
 mod own_appointments;
@@ -20,7 +21,7 @@ pub mod weekly_hours;
 pub mod window;
 pub mod worker;
 
-pub use policy::Policy;
+pub use policy::{BusinessProfile, Policy};
 pub use turn::{Conversation, TurnError, TurnOutcome};
 pub use weekly_hours::WeeklyHours;
 pub use worker::handle_batch;

@@ -1,5 +1,6 @@
 //! The business's scheduling policy: lead time, horizon, cap, conversation expiry.
 
+use crate::weekly_hours::{HoursError, WeeklyHours};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use smsbot_store::appointments::BookingRules;
@@ -19,11 +20,28 @@ pub struct Policy {
     pub offers_per_reply: i64,
     /// Below this understanding confidence the bot asks instead of acting.
     pub min_confidence: f32,
+    /// What the bot says about the business when asked.
+    pub profile: BusinessProfile,
+}
+
+/// The business as the bot describes it: hours, address, phone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BusinessProfile {
+    pub hours: Option<WeeklyHours>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
 }
 
 impl Policy {
-    pub fn from_settings(settings: &smsbot_config::Settings) -> Self {
-        Self {
+    /// # Errors
+    /// `BUSINESS_HOURS` that do not parse, reported at start-up by name.
+    pub fn from_settings(settings: &smsbot_config::Settings) -> Result<Self, HoursError> {
+        let hours = settings
+            .business_hours
+            .as_deref()
+            .map(WeeklyHours::parse)
+            .transpose()?;
+        Ok(Self {
             timezone: settings.business_timezone.tz(),
             business_name: settings.business_name.clone(),
             lead_time: Duration::minutes(settings.booking_lead_minutes),
@@ -32,7 +50,12 @@ impl Policy {
             conversation_ttl: Duration::minutes(settings.conversation_ttl_minutes),
             offers_per_reply: 3,
             min_confidence: 0.5,
-        }
+            profile: BusinessProfile {
+                hours,
+                address: settings.business_address.clone(),
+                phone: settings.business_phone.clone(),
+            },
+        })
     }
 
     pub fn booking_rules(&self, now: DateTime<Utc>) -> BookingRules {

@@ -4,6 +4,8 @@
 //! Every fact in a reply (dates, times, counts) is passed in by the caller from the
 //! scheduling engine's answer; nothing here invents one. Pure: no I/O.
 
+use crate::business_questions::BusinessQuestion;
+use crate::policy::BusinessProfile;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -190,6 +192,35 @@ pub fn already_hold(from: DateTime<Utc>, held: DateTime<Utc>, tz: Tz) -> String 
         when(held, tz),
         when(from, tz)
     )
+}
+
+/// The answer to a question about the business, from its profile; what the
+/// profile does not hold is left to a call.
+pub fn about_business(
+    question: BusinessQuestion,
+    business: &str,
+    profile: &BusinessProfile,
+) -> String {
+    let call = match &profile.phone {
+        Some(phone) => format!("call us at {phone}"),
+        None => "call us".to_owned(),
+    };
+    match (question, profile) {
+        (BusinessQuestion::Hours, BusinessProfile { hours: Some(h), .. }) => format!(
+            "{business} is open {}. Text a day and time to book.",
+            h.describe()
+        ),
+        (
+            BusinessQuestion::Location,
+            BusinessProfile {
+                address: Some(a), ..
+            },
+        ) => format!("{business} is at {a}."),
+        (BusinessQuestion::Phone, BusinessProfile { phone: Some(p), .. }) => {
+            format!("You can reach {business} at {p}.")
+        }
+        _ => format!("I can't answer that by text, sorry: please {call}."),
+    }
 }
 
 /// A turn failed in a way retrying cannot fix: say so, and where to turn.

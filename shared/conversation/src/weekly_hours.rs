@@ -16,6 +16,9 @@ pub struct HoursError {
     reason: &'static str,
 }
 
+/// Opening and closing time on one day.
+type Span = (NaiveTime, NaiveTime);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WeeklyHours {
     /// (weekday, opens, closes)
@@ -36,6 +39,59 @@ fn weekday(name: &str) -> Option<Weekday> {
 }
 
 impl WeeklyHours {
+    /// The hours as a customer reads them: consecutive days with the same
+    /// hours together, "Mon-Fri 9:00 AM-5:00 PM, Sat 10:00 AM-2:00 PM".
+    pub fn describe(&self) -> String {
+        const WEEK: [Weekday; 7] = [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+            Weekday::Sat,
+            Weekday::Sun,
+        ];
+        let hours_on = |day: Weekday| {
+            let mut spans: Vec<Span> = self
+                .spans
+                .iter()
+                .filter(|(d, _, _)| *d == day)
+                .map(|(_, open, close)| (*open, *close))
+                .collect();
+            spans.sort();
+            spans
+        };
+        let time = |t: NaiveTime| t.format("%-I:%M %p").to_string();
+        // (first day, last day, the hours they share)
+        let mut groups: Vec<(Weekday, Weekday, Vec<Span>)> = Vec::new();
+        for day in WEEK {
+            let spans = hours_on(day);
+            if spans.is_empty() {
+                continue;
+            }
+            match groups.last_mut() {
+                Some((_, last, same)) if *same == spans && last.succ() == day => *last = day,
+                _ => groups.push((day, day, spans)),
+            }
+        }
+        groups
+            .iter()
+            .map(|(first, last, spans)| {
+                let days = if first == last {
+                    format!("{first}")
+                } else {
+                    format!("{first}-{last}")
+                };
+                let hours: Vec<String> = spans
+                    .iter()
+                    .map(|(open, close)| format!("{}-{}", time(*open), time(*close)))
+                    .collect();
+                format!("{days} {}", hours.join(" & "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub fn parse(input: &str) -> Result<Self, HoursError> {
         let err = |reason| HoursError {
             input: input.to_owned(),

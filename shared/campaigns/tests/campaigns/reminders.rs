@@ -63,6 +63,7 @@ impl Clinic {
                 conversation_ttl: Duration::minutes(30),
                 offers_per_reply: 3,
                 min_confidence: 0.5,
+                profile: Default::default(),
             },
         );
         let client = db.pool.get().await.unwrap();

@@ -1,5 +1,6 @@
 //! The conversation worker's integration tests: one binary, one module per theme.
 
+mod business_questions;
 mod dialogue;
 mod faults;
 mod one_connection;

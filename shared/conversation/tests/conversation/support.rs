@@ -76,6 +76,14 @@ pub fn policy() -> Policy {
         conversation_ttl: Duration::minutes(30),
         offers_per_reply: 3,
         min_confidence: 0.5,
+        profile: smsbot_conversation::BusinessProfile {
+            hours: Some(
+                smsbot_conversation::WeeklyHours::parse("mon-fri 09:00-17:00; sat 10:00-14:00")
+                    .unwrap(),
+            ),
+            address: Some("12 Main St, Springfield".to_owned()),
+            phone: None,
+        },
     }
 }
 

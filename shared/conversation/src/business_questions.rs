@@ -1,0 +1,151 @@
+//! Questions about the business itself, as people text them: "what are your
+//! hours", "are you open saturday?", "where are you located", "what's your
+//! number". Answered from the business profile, offline; a question about
+//! something the profile does not hold gets the business's name and a call.
+//!
+//! Owns the phrasings; must not decide what the answer says.
+
+use crate::phrases;
+
+/// What a message asks about the business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusinessQuestion {
+    Hours,
+    Location,
+    Phone,
+}
+
+/// The whole message as a question about the business, or `None`.
+pub fn asked(text: &str) -> Option<BusinessQuestion> {
+    let owned = phrases::normalise(text);
+    let mut words: Vec<&str> = owned.iter().map(String::as_str).collect();
+    while words.len() > 1
+        && matches!(
+            words[0],
+            "hi" | "hey" | "hello" | "quick" | "question" | "so"
+        )
+    {
+        words.remove(0);
+    }
+    while words.len() > 1 && matches!(words[words.len() - 1], "please" | "thanks" | "again") {
+        words.pop();
+    }
+    let any = |patterns: &[&str]| patterns.iter().any(|p| phrases::matches(p, &words, class));
+    if any(HOURS) {
+        Some(BusinessQuestion::Hours)
+    } else if any(LOCATION) {
+        Some(BusinessQuestion::Location)
+    } else if any(PHONE) {
+        Some(BusinessQuestion::Phone)
+    } else {
+        None
+    }
+}
+
+const HOURS: &[&str] = &[
+    // "what are your hours", "hours?", "what are your opening hours today".
+    "what|wat are? your|ur? opening|business|office? hours @day?",
+    "opening|business? hours @day?",
+    // "when are you open", "are you open saturday", "r u open tomorrow".
+    "when are|r you|u open|closed @day?",
+    "are|r you|u open|closed @day?",
+    "are|r you|u open|closed on? @day?",
+    // "what time do you open", "what time do you close on friday".
+    "what_time|when do you|u open|close @day?",
+    "what_time|when do you|u open|close on? @day?",
+];
+
+const LOCATION: &[&str] = &[
+    // "where are you", "where are you located", "where r u".
+    "where are|r you|u located|based? exactly?",
+    "where is|s your|ur office|clinic|salon|shop|place|location",
+    "whats|what_is your|ur address|location",
+    "address|location",
+    "how do i get there|to_you",
+];
+
+const PHONE: &[&str] = &[
+    // "what's your number", "can I call you", "phone number?".
+    "whats|what_is your|ur phone? number",
+    "phone number?",
+    "can|could i call you|u",
+    "what number can|should i call",
+];
+
+fn class(name: &str) -> &'static [&'static str] {
+    match name {
+        "day" => &[
+            "today",
+            "tonight",
+            "tomorrow",
+            "tmrw",
+            "this_weekend",
+            "on_weekends",
+            "weekends",
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+            "mondays",
+            "tuesdays",
+            "wednesdays",
+            "thursdays",
+            "fridays",
+            "saturdays",
+            "sundays",
+            "on_monday",
+            "on_saturday",
+            "on_sunday",
+            "now",
+            "right_now",
+        ],
+        _ => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use BusinessQuestion::*;
+
+    #[test]
+    fn questions_about_the_business_are_recognised() {
+        for (text, question) in [
+            ("what are your hours?", Hours),
+            ("What are your opening hours", Hours),
+            ("hours?", Hours),
+            ("when are you open", Hours),
+            ("are you open saturday?", Hours),
+            ("r u open tmrw", Hours),
+            ("are you open on sunday", Hours),
+            ("what time do you close today?", Hours),
+            ("where are you?", Location),
+            ("where are you located", Location),
+            ("what's your address", Location),
+            ("address?", Location),
+            ("what's your number", Phone),
+            ("can I call you", Phone),
+        ] {
+            assert_eq!(asked(text), Some(question), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn booking_requests_and_other_messages_are_not_questions_about_the_business() {
+        for text in [
+            "are you open at 3pm tomorrow? I'd like to book",
+            "can I come saturday at 10",
+            "book me for tomorrow",
+            "when is my appointment",
+            "call me",
+            "what time is my appointment",
+            "where do I park",
+            "",
+        ] {
+            assert_eq!(asked(text), None, "{text:?}");
+        }
+    }
+}
