@@ -15,6 +15,7 @@ use smsbot_store::availability::{self, Slot};
 
 use crate::business_questions;
 use crate::compliance::{self, ReminderAnswer};
+use crate::moving;
 use crate::own_appointments;
 use crate::policy::Policy;
 use crate::replies;
@@ -151,26 +152,36 @@ impl<C: GenericClient> Step<'_, C> {
     }
 
     /// A message taken on its own, with no pending question.
+    /// Moves the one appointment, or asks which of several.
+    async fn reschedule(&self, u: &Understanding) -> Result<Next, StoreError> {
+        let upcoming = self.upcoming().await?;
+        match upcoming.as_slice() {
+            [] => Ok(say(State::Idle, replies::no_appointments().to_owned())),
+            [one] => {
+                let purpose = Purpose::Reschedule { appointment: *one };
+                self.offer(purpose, u, None).await
+            }
+            many => Ok(say(
+                State::ChoosingToReschedule {
+                    appointments: many.to_vec(),
+                },
+                replies::which_to_move(many, self.tz()),
+            )),
+        }
+    }
+
     async fn fresh(&self, u: &Understanding) -> Result<Next, StoreError> {
         let business = &self.policy.business_name;
         match u.intent {
-            Intent::Book | Intent::Availability => self.offer(Purpose::Book, u, None).await,
-            Intent::Reschedule => {
-                let upcoming = self.upcoming().await?;
-                match upcoming.as_slice() {
-                    [] => Ok(say(State::Idle, replies::no_appointments().to_owned())),
-                    [one] => {
-                        let purpose = Purpose::Reschedule { appointment: *one };
-                        self.offer(purpose, u, None).await
-                    }
-                    many => Ok(say(
-                        State::ChoosingToReschedule {
-                            appointments: many.to_vec(),
-                        },
-                        replies::which_to_move(many, self.tz()),
-                    )),
-                }
+            // "Can I move it to Wednesday?" reads like a booking; with an
+            // appointment to move, it is a reschedule.
+            Intent::Book | Intent::Availability
+                if moving::asked(self.text) && !self.upcoming().await?.is_empty() =>
+            {
+                self.reschedule(u).await
             }
+            Intent::Book | Intent::Availability => self.offer(Purpose::Book, u, None).await,
+            Intent::Reschedule => self.reschedule(u).await,
             Intent::Cancel => {
                 let upcoming = self.upcoming().await?;
                 match upcoming.as_slice() {

@@ -10,6 +10,7 @@
 pub mod business_questions;
 pub mod compliance;
 mod dialogue;
+mod moving;
 mod own_appointments;
 mod phrases;
 pub mod policy;

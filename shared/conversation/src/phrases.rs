@@ -74,6 +74,11 @@ fn squeeze(word: &str) -> String {
     out
 }
 
+/// Whether `pattern` matches the first words of `words` (whatever follows).
+pub fn starts(pattern: &str, words: &[&str], class: Class) -> bool {
+    (0..=words.len()).any(|end| matches(pattern, &words[..end], class))
+}
+
 /// Whether `pattern` matches exactly all of `words`, `class` naming the words
 /// each `@class` stands for.
 pub fn matches(pattern: &str, words: &[&str], class: Class) -> bool {

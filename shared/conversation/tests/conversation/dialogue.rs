@@ -302,3 +302,24 @@ async fn moving_onto_a_time_the_customer_already_holds_keeps_both_and_says_so() 
         vec![ny("2026-03-03T15:00:00"), ny("2026-03-05T10:00:00")]
     );
 }
+
+#[tokio::test]
+async fn asking_to_move_it_to_another_day_moves_the_booking_instead_of_adding_one() {
+    let bot = TestBot::start().await;
+    bot.open_slots(&["2026-03-03T15:00:00", "2026-03-04T10:00:00"], 1)
+        .await;
+    bot.reply_to(ANA, "book tomorrow at 3pm").await;
+    bot.reply_to(ANA, "yes").await;
+
+    let question = bot
+        .reply_to(ANA, "can I move it to wednesday at 10am")
+        .await;
+    assert_eq!(
+        question,
+        "Move your Tue Mar 3, 3:00 PM appointment to Wed Mar 4, 10:00 AM? Reply YES or NO."
+    );
+    let done = bot.reply_to(ANA, "y").await;
+
+    assert_eq!(done, "Done, your appointment is now Wed Mar 4, 10:00 AM.");
+    assert_eq!(bot.booked_starts().await, vec![ny("2026-03-04T10:00:00")]);
+}
