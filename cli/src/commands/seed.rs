@@ -9,14 +9,14 @@ use clap::Args;
 use smsbot_conversation::WeeklyHours;
 use smsbot_store::availability;
 
+/// The demo business's hours, when `BUSINESS_HOURS` is not set: what the local
+/// process seeds and what the bot says it is open.
+pub const LOCAL_HOURS: &str = "mon-fri 09:00-17:00; sat 10:00-14:00";
+
 #[derive(Args)]
 pub struct SeedArgs {
     /// Weekly opening hours, e.g. "mon-fri 09:00-17:00; sat 10:00-14:00".
-    #[arg(
-        long,
-        env = "BUSINESS_HOURS",
-        default_value = "mon-fri 09:00-17:00; sat 10:00-14:00"
-    )]
+    #[arg(long, env = "BUSINESS_HOURS", default_value = LOCAL_HOURS)]
     hours: String,
     /// How many weeks ahead, starting today.
     #[arg(long, default_value_t = 4)]

@@ -102,6 +102,7 @@ async fn with_local_defaults(
     default("TWILIO_AUTH_TOKEN", LOCAL_AUTH_TOKEN.to_owned());
     default("PUBLIC_BASE_URL", format!("http://127.0.0.1:{port}"));
     default("ADMIN_API_KEY", LOCAL_ADMIN_KEY.to_owned());
+    default("BUSINESS_HOURS", super::seed::LOCAL_HOURS.to_owned());
     let unset = |name: &str| !std::env::var(name).is_ok_and(|v| !v.is_empty());
     if unset("INBOUND_QUEUE_URL") {
         let url = smsbot_aws::provision::fifo_queue(sdk, LOCAL_QUEUE).await?;

@@ -44,31 +44,30 @@ pub fn asked(text: &str) -> Option<BusinessQuestion> {
 
 const HOURS: &[&str] = &[
     // "what are your hours", "hours?", "what are your opening hours today".
-    "what|wat are? your|ur? opening|business|office? hours @day?",
+    "what|wat are? your? opening|business|office? hours @day?",
     "opening|business? hours @day?",
     // "when are you open", "are you open saturday", "r u open tomorrow".
-    "when are|r you|u open|closed @day?",
-    "are|r you|u open|closed @day?",
-    "are|r you|u open|closed on? @day?",
+    "when are you open|closed @day?",
+    "are you open|closed on? @day?",
     // "what time do you open", "what time do you close on friday".
-    "what_time|when do you|u open|close @day?",
-    "what_time|when do you|u open|close on? @day?",
+    "what_time|when do you open|close @day?",
+    "what_time|when do you open|close on? @day?",
 ];
 
 const LOCATION: &[&str] = &[
     // "where are you", "where are you located", "where r u".
-    "where are|r you|u located|based? exactly?",
-    "where is|s your|ur office|clinic|salon|shop|place|location",
-    "whats|what_is your|ur address|location",
+    "where are you located|based? exactly?",
+    "where is|s your office|clinic|salon|shop|place|location",
+    "whats|what_is your address|location",
     "address|location",
     "how do i get there|to_you",
 ];
 
 const PHONE: &[&str] = &[
     // "what's your number", "can I call you", "phone number?".
-    "whats|what_is your|ur phone? number",
+    "whats|what_is your phone? number",
     "phone number?",
-    "can|could i call you|u",
+    "can|could i call you",
     "what number can|should i call",
 ];
 
@@ -120,6 +119,8 @@ mod tests {
             ("when are you open", Hours),
             ("are you open saturday?", Hours),
             ("r u open tmrw", Hours),
+            ("wat r ur hours", Hours),
+            ("where r u located", Location),
             ("are you open on sunday", Hours),
             ("what time do you close today?", Hours),
             ("where are you?", Location),

@@ -42,6 +42,7 @@ pub fn normalise(body: &str) -> Vec<String> {
             "pls" | "plz" | "plse" | "plez" | "pleas" | "pleae" | "pleez" | "plis" => "please",
             "u" => "you",
             "ur" => "your",
+            "r" => "are",
             "dnt" | "donot" => "dont",
             "thanx" | "thnx" | "tks" => "thanks",
             w => w,
