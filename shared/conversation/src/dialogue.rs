@@ -152,9 +152,12 @@ impl<C: GenericClient> Step<'_, C> {
     }
 
     /// A message taken on its own, with no pending question.
-    /// Moves the one appointment, or asks which of several.
-    async fn reschedule(&self, u: &Understanding) -> Result<Next, StoreError> {
-        let upcoming = self.upcoming().await?;
+    /// Moves the one upcoming appointment, or asks which of several.
+    async fn reschedule(
+        &self,
+        u: &Understanding,
+        upcoming: Vec<Listed>,
+    ) -> Result<Next, StoreError> {
         match upcoming.as_slice() {
             [] => Ok(say(State::Idle, replies::no_appointments().to_owned())),
             [one] => {
@@ -175,13 +178,17 @@ impl<C: GenericClient> Step<'_, C> {
         match u.intent {
             // "Can I move it to Wednesday?" reads like a booking; with an
             // appointment to move, it is a reschedule.
-            Intent::Book | Intent::Availability
-                if moving::asked(self.text) && !self.upcoming().await?.is_empty() =>
-            {
-                self.reschedule(u).await
+            Intent::Book | Intent::Availability if moving::asked(self.text) => {
+                match self.upcoming().await? {
+                    upcoming if upcoming.is_empty() => self.offer(Purpose::Book, u, None).await,
+                    upcoming => self.reschedule(u, upcoming).await,
+                }
             }
             Intent::Book | Intent::Availability => self.offer(Purpose::Book, u, None).await,
-            Intent::Reschedule => self.reschedule(u).await,
+            Intent::Reschedule => {
+                let upcoming = self.upcoming().await?;
+                self.reschedule(u, upcoming).await
+            }
             Intent::Cancel => {
                 let upcoming = self.upcoming().await?;
                 match upcoming.as_slice() {
