@@ -51,14 +51,8 @@ fn held_out_intents(files: &[PathBuf]) -> (usize, usize) {
 
 #[test]
 fn dev_sets_meet_the_accuracy_targets() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/nlu");
-    let files: Vec<PathBuf> = ["sgd-train.jsonl", "hasd-dev.jsonl"]
-        .iter()
-        .map(|f| dir.join(f))
-        .filter(|p| p.exists())
-        .collect();
+    let files = smsbot_test_support::nlu_dev_corpora();
     if files.is_empty() {
-        eprintln!("skipping: NLU corpora not found at {}", dir.display());
         return;
     }
     let report = evaluate(&files).expect("corpora are readable");

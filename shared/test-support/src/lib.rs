@@ -178,6 +178,22 @@ pub async fn drain_queue(
     }
 }
 
+/// The team's NLU dev corpora (`../shared/testdata/nlu` beside the repository)
+/// that exist; empty in a clone without the team folder, where the tests that
+/// read them say so and skip.
+pub fn nlu_dev_corpora() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/nlu");
+    let files: Vec<PathBuf> = ["sgd-train.jsonl", "hasd-dev.jsonl"]
+        .iter()
+        .map(|f| dir.join(f))
+        .filter(|p| p.exists())
+        .collect();
+    if files.is_empty() {
+        eprintln!("skipping: NLU corpora not found at {}", dir.display());
+    }
+    files
+}
+
 /// The repository's `events/` folder.
 pub fn events_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events")

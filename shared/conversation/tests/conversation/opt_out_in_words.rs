@@ -3,8 +3,6 @@
 //! ("can I stop by…") stay conversation. Also measures false opt-outs on the
 //! shared NLU dev corpora.
 
-use std::path::PathBuf;
-
 use smsbot_conversation::compliance::{Keyword, classify};
 
 use crate::support;
@@ -120,14 +118,8 @@ async fn dont_text_me_the_address_is_not_an_opt_out() {
 /// sender out whatever we decide. No request in words may.
 #[test]
 fn no_line_of_the_dev_corpora_is_read_as_a_request_to_stop() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/nlu");
-    let files: Vec<PathBuf> = ["sgd-train.jsonl", "hasd-dev.jsonl"]
-        .iter()
-        .map(|f| dir.join(f))
-        .filter(|p| p.exists())
-        .collect();
+    let files = smsbot_test_support::nlu_dev_corpora();
     if files.is_empty() {
-        eprintln!("skipping: NLU corpora not found at {}", dir.display());
         return;
     }
     let (mut lines, mut requests, mut keywords) = (0, Vec::new(), Vec::new());
