@@ -24,11 +24,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     smsbot_config::telemetry::init();
     let sdk = smsbot_aws::sdk_config().await;
     let settings = smsbot_aws::load_settings(&sdk).await?;
-    let key = Arc::new(
-        settings
-            .admin_api_key
-            .ok_or(smsbot_config::ConfigError::Missing("ADMIN_API_KEY"))?,
-    );
+    let key = Arc::new(settings.require_admin_api_key()?.clone());
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| {
             let key = Arc::clone(&key);

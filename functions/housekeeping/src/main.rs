@@ -1,6 +1,6 @@
 //! Lambda entry point for housekeeping (an EventBridge Scheduler schedule, e.g.
-//! every 15 minutes): appointment reminders, stale conversation states, past
-//! appointments.
+//! every 15 minutes): inbound messages parked while SQS was unavailable,
+//! appointment reminders, stale conversation states, past appointments.
 //!
 //! Wiring only: telemetry, the app (secrets fetched once per container), then one
 //! housekeeping run per event at the current time.
@@ -19,6 +19,8 @@ async fn main() -> Result<(), Error> {
             let report = housekeeping.run(chrono::Utc::now()).await?;
             tracing::info!(?report, "housekeeping done");
             Ok::<serde_json::Value, Error>(serde_json::json!({
+                "parked_inbound_moved": report.parked_inbound.moved,
+                "parked_inbound_failed": report.parked_inbound.failed,
                 "reminders_sent": report.reminders.sent,
                 "conversations_expired": report.conversations_expired,
                 "appointments_completed": report.appointments_completed,

@@ -18,6 +18,11 @@ struct Webhook {
 
 impl Webhook {
     async fn deploy() -> Self {
+        Self::deploy_with_queue(|url| url).await
+    }
+
+    /// Deployed with `INBOUND_QUEUE_URL` set to `configured(the queue's URL)`.
+    async fn deploy_with_queue(configured: impl FnOnce(String) -> String) -> Self {
         // The sample events are signed with this token (events/README.md).
         let stack = Stack::create(EVENTS_AUTH_TOKEN).await;
         let queue_url = support::create_fifo_queue(&stack.sdk, "inbound").await;
@@ -25,7 +30,7 @@ impl Webhook {
         let function = stack
             .function("webhook", env!("CARGO_BIN_EXE_webhook"))
             .env("PUBLIC_BASE_URL", EVENTS_PUBLIC_BASE_URL)
-            .env("INBOUND_QUEUE_URL", &queue_url)
+            .env("INBOUND_QUEUE_URL", configured(queue_url.clone()))
             .env("IDEMPOTENCY_TABLE", table)
             .start()
             .await;
@@ -38,6 +43,21 @@ impl Webhook {
 
     async fn queued(&self) -> Vec<aws_sdk_sqs::types::Message> {
         support::drain_queue(&self.stack.sdk, &self.queue_url).await
+    }
+
+    /// Whether the process wrote an EMF count of `metric` (its stdout is read
+    /// asynchronously, so this waits for it a little).
+    async fn counted(&self, metric: &str) -> bool {
+        for _ in 0..50 {
+            let emf = self.function.log().lines().any(|line| {
+                line.contains("CloudWatchMetrics") && line.contains(&format!("\"{metric}\":1"))
+            });
+            if emf {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        false
     }
 }
 
@@ -103,6 +123,41 @@ async fn a_forged_webhook_event_is_refused_with_403_and_nothing_is_queued() {
 
     assert_eq!(response["statusCode"], 403, "{response}");
     assert!(webhook.queued().await.is_empty());
+    assert!(
+        webhook.counted("WebhookSignatureRejected").await,
+        "{}",
+        webhook.function.log()
+    );
+}
+
+#[tokio::test]
+async fn with_its_queue_unavailable_the_webhook_parks_the_message_answers_200_and_counts_it() {
+    // A queue that does not exist: SendMessage fails as when SQS is down.
+    let webhook = Webhook::deploy_with_queue(|url| url.replace(".fifo", "-missing.fifo")).await;
+
+    let response = webhook
+        .function
+        .invoke_event("webhook-inbound.json")
+        .await
+        .expect("the webhook answers");
+
+    assert_eq!(response["statusCode"], 200, "{response}");
+    let client = webhook.stack.db.pool.get().await.unwrap();
+    let parked: String = client
+        .query_one("SELECT message_sid FROM parked_inbound", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        parked,
+        field(&form_of("webhook-inbound.json"), "MessageSid")
+    );
+    assert!(webhook.queued().await.is_empty());
+    assert!(
+        webhook.counted("InboundParked").await,
+        "{}",
+        webhook.function.log()
+    );
 }
 
 #[tokio::test]

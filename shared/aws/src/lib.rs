@@ -16,7 +16,29 @@ pub use idempotency::{Claim, IdempotencyError, IdempotencyStore};
 pub use queue::{FifoMessage, QueueError, SqsQueue};
 pub use secrets::{SecretsError, load_settings, load_settings_from};
 
-/// Loads the shared SDK configuration from the standard environment.
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+
+/// Limits on every AWS call. The SDK has none by default, so an SQS or DynamoDB
+/// endpoint that accepts and then hangs would hold the webhook until Lambda's
+/// 10-second timeout, before it could park the message in PostgreSQL. Our calls
+/// are small (one message, one item, a batch of ten): two seconds per attempt,
+/// four for a call with its retries, leave the webhook time to claim (4 s),
+/// fail over to parking and still answer.
+pub fn call_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(4))
+        .build()
+}
+
+/// Loads the shared SDK configuration from the standard environment, with
+/// [`call_timeouts`].
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(call_timeouts())
+        .load()
+        .await
 }

@@ -27,7 +27,8 @@ use smsbot_outbox::{
 };
 use smsbot_store::Pool;
 use smsbot_twilio::{AuthToken, RequestValidator, TwilioClient};
-use smsbot_webhook::WebhookState;
+use smsbot_webhook::metrics::Emf;
+use smsbot_webhook::{ParkedDrain, WebhookState};
 
 /// Why a process could not start: reported once at cold start, by name.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +47,8 @@ pub enum BootstrapError {
     OpenRouter(#[from] smsbot_nlu::OpenRouterConfigError),
     #[error("BUSINESS_HOURS is invalid")]
     BusinessHours(#[from] smsbot_conversation::weekly_hours::HoursError),
+    #[error("TWILIO_WEBHOOK_OVERRIDES is invalid")]
+    WebhookOverrides(#[from] smsbot_twilio::OverridesError),
 }
 
 /// Where SMS go: Twilio, or (local process only) the console.
@@ -161,7 +164,7 @@ impl App {
     /// Offline understanding, asking OpenRouter below the threshold when a key is set.
     pub fn understander(&self) -> Result<Arc<HybridUnderstander>, BootstrapError> {
         let s = &self.settings;
-        let llm = match &s.openrouter_api_key {
+        let llm = match s.usable_openrouter_api_key()? {
             Some(key) => Some(OpenRouterClient::new(
                 OpenRouterConfig::new(key.expose_secret().to_owned(), s.openrouter_model.clone()),
                 reqwest::Client::new(),
@@ -191,7 +194,7 @@ impl App {
     }
 
     /// The Twilio webhooks: signature check, DynamoDB claims, the FIFO queue, and
-    /// the pool for status callbacks.
+    /// the pool for parked messages and status callbacks.
     pub fn webhook(&self) -> Result<WebhookState, BootstrapError> {
         let tokens = self
             .settings
@@ -199,21 +202,26 @@ impl App {
             .into_iter()
             .map(|t| AuthToken::new(t.to_owned()))
             .collect::<Result<Vec<_>, _>>()?;
+        let overrides = self
+            .settings
+            .twilio_webhook_overrides
+            .as_deref()
+            .map(smsbot_twilio::ConnectionOverrides::parse)
+            .transpose()?
+            .unwrap_or_default();
         Ok(WebhookState::new(
             Arc::new(RequestValidator::new(tokens)?),
             self.settings.require_public_base_url()?.clone(),
             Arc::new(self.idempotency_store()?),
             Arc::new(self.inbound_queue()?),
             Arc::new(self.pool()?),
-        ))
+            Arc::new(self.pool()?),
+        )
+        .with_connection_overrides(overrides))
     }
 
     pub fn admin(&self) -> Result<AdminState, BootstrapError> {
-        let api_key = self
-            .settings
-            .admin_api_key
-            .clone()
-            .ok_or(ConfigError::Missing("ADMIN_API_KEY"))?;
+        let api_key = self.settings.require_admin_api_key()?.clone();
         Ok(AdminState::new(
             self.pool()?,
             Arc::new(api_key),
@@ -265,6 +273,11 @@ impl App {
         };
         Ok(Housekeeping {
             pool: self.pool()?,
+            parked_inbound: ParkedDrain::new(
+                self.pool()?,
+                Arc::new(self.inbound_queue()?),
+                Arc::new(Emf),
+            ),
             reminders: Reminders::new(self.pool()?, outbox, reminders),
             config: HousekeepingConfig {
                 state_grace: s.engine.state_grace,

@@ -17,6 +17,19 @@ pub enum Metric {
     LlmFallbacks,
     /// A handler panicked on one record (its group is retried, the batch goes on).
     HandlerPanics,
+    /// The webhook refused a request (403): its signature was missing or forged.
+    /// Many in a row mean a wrong auth token or base URL, not an attacker.
+    WebhookSignatureRejected,
+    /// DynamoDB did not answer a claim; the message went on unclaimed.
+    WebhookClaimsUnavailable,
+    /// SQS did not take an inbound SMS; it was parked in PostgreSQL.
+    InboundParked,
+    /// Neither SQS nor PostgreSQL took an inbound SMS: 503, for Twilio to retry.
+    InboundRefused,
+    /// Parked inbound SMS moved to the queue.
+    InboundDrained,
+    /// Parked inbound SMS the queue did not take this time (they stay parked).
+    InboundDrainFailed,
 }
 
 impl Metric {
@@ -28,6 +41,12 @@ impl Metric {
             Self::OptOuts => "OptOuts",
             Self::LlmFallbacks => "LlmFallbacks",
             Self::HandlerPanics => "HandlerPanics",
+            Self::WebhookSignatureRejected => "WebhookSignatureRejected",
+            Self::WebhookClaimsUnavailable => "WebhookClaimsUnavailable",
+            Self::InboundParked => "InboundParked",
+            Self::InboundRefused => "InboundRefused",
+            Self::InboundDrained => "InboundDrained",
+            Self::InboundDrainFailed => "InboundDrainFailed",
         }
     }
 }

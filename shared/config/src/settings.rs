@@ -1,7 +1,7 @@
 //! The typed settings struct. Names follow the original system's environment
 //! variables so its operators feel at home; see `.env.example` for every one.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -9,6 +9,7 @@ use smsbot_domain::{MessagingServiceSid, PhoneNumber, Region, Timezone};
 use url::Url;
 
 use crate::engine::EngineSettings;
+use crate::placeholder::is_placeholder;
 
 /// Variables that may come from the Secrets Manager secret instead of the
 /// environment (the secret is a JSON object with these keys).
@@ -26,6 +27,13 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
+    /// The value is still the placeholder the deployment created the app secret
+    /// with (the value itself is never shown).
+    #[error(
+        "{0} still holds the placeholder the app secret was created with: \
+         put the real value in the app secret (aws secretsmanager put-secret-value)"
+    )]
+    Placeholder(&'static str),
 }
 
 /// How outbound SMS leave: a From number or a Messaging Service.
@@ -46,6 +54,10 @@ pub struct Settings {
     pub twilio_auth_tokens: Vec<SecretString>,
     pub twilio_sender: Option<Sender>,
     pub twilio_api_base: Url,
+    /// `TWILIO_WEBHOOK_OVERRIDES` (`rc=3&rp=5xx` when unset): the connection
+    /// overrides fragment of the inbound webhook URL configured in Twilio, which
+    /// the webhook also accepts signatures over. Parsed where the webhook is built.
+    pub twilio_webhook_overrides: Option<String>,
     pub openrouter_api_key: Option<SecretString>,
     pub openrouter_model: String,
     pub admin_api_key: Option<SecretString>,
@@ -72,6 +84,9 @@ pub struct Settings {
     pub llm_confidence_threshold: f32,
     /// Campaign dispatch, sending, reminders and housekeeping.
     pub engine: EngineSettings,
+    /// Secret keys whose value is still a deployment placeholder; the accessors
+    /// of those values refuse them.
+    placeholders: BTreeSet<&'static str>,
 }
 
 impl Settings {
@@ -140,6 +155,7 @@ impl Settings {
             twilio_account_sid: get("TWILIO_ACCOUNT_SID"),
             twilio_auth_tokens,
             twilio_sender,
+            twilio_webhook_overrides: get("TWILIO_WEBHOOK_OVERRIDES"),
             twilio_api_base: url("TWILIO_API_BASE")?
                 .unwrap_or_else(|| Url::parse("https://api.twilio.com").expect("static URL")),
             openrouter_api_key: secret("OPENROUTER_API_KEY"),
@@ -189,14 +205,41 @@ impl Settings {
                 },
             },
             engine: EngineSettings::from_vars(vars)?,
+            placeholders: SECRET_KEYS
+                .iter()
+                .copied()
+                .filter(|name| get(name).is_some_and(|v| is_placeholder(&v)))
+                .collect(),
         })
     }
 
+    /// `Err(Placeholder(name))` when `name`'s value is still a placeholder.
+    fn not_placeholder(&self, name: &'static str) -> Result<(), ConfigError> {
+        if self.placeholders.contains(name) {
+            return Err(ConfigError::Placeholder(name));
+        }
+        Ok(())
+    }
+
     pub fn require_database_url(&self) -> Result<&str, ConfigError> {
+        self.not_placeholder("DATABASE_URL")?;
         self.database_url
             .as_ref()
             .map(|s| s.expose_secret())
             .ok_or(ConfigError::Missing("DATABASE_URL"))
+    }
+
+    pub fn require_admin_api_key(&self) -> Result<&SecretString, ConfigError> {
+        self.not_placeholder("ADMIN_API_KEY")?;
+        self.admin_api_key
+            .as_ref()
+            .ok_or(ConfigError::Missing("ADMIN_API_KEY"))
+    }
+
+    /// The OpenRouter key when one is set (none: offline understanding only).
+    pub fn usable_openrouter_api_key(&self) -> Result<Option<&SecretString>, ConfigError> {
+        self.not_placeholder("OPENROUTER_API_KEY")?;
+        Ok(self.openrouter_api_key.as_ref())
     }
 
     pub fn require_public_base_url(&self) -> Result<&Url, ConfigError> {
@@ -219,6 +262,8 @@ impl Settings {
 
     /// Current and (during rotation) secondary Twilio auth tokens.
     pub fn require_twilio_auth_tokens(&self) -> Result<Vec<&str>, ConfigError> {
+        self.not_placeholder("TWILIO_AUTH_TOKEN")?;
+        self.not_placeholder("TWILIO_SECONDARY_AUTH_TOKEN")?;
         if self.twilio_auth_tokens.is_empty() {
             return Err(ConfigError::Missing("TWILIO_AUTH_TOKEN"));
         }
@@ -292,6 +337,7 @@ impl fmt::Debug for Settings {
             .field("database_url", &redacted(self.database_url.is_some()))
             .field("database_pool_size", &self.database_pool_size)
             .field("twilio_account_sid", &self.twilio_account_sid)
+            .field("twilio_webhook_overrides", &self.twilio_webhook_overrides)
             .field(
                 "twilio_auth_tokens",
                 &format!("{} [redacted]", self.twilio_auth_tokens.len()),
@@ -329,6 +375,7 @@ impl fmt::Debug for Settings {
             .field("conversation_ttl_minutes", &self.conversation_ttl_minutes)
             .field("llm_confidence_threshold", &self.llm_confidence_threshold)
             .field("engine", &self.engine)
+            .field("placeholders", &self.placeholders)
             .finish()
     }
 }

@@ -16,6 +16,7 @@ mod error;
 pub mod messages;
 pub mod migrate;
 pub mod outbound;
+pub mod parked_inbound;
 pub mod pool;
 pub mod reminders;
 

@@ -645,8 +645,12 @@ impl Stack {
     /// Without `DATABASE_URL` or `AWS_ENDPOINT_URL` (run through scripts/test or
     /// scripts/dev-env).
     pub async fn create(twilio_auth_token: &str) -> Self {
+        Self::with_database(TestDatabase::create().await, twilio_auth_token).await
+    }
+
+    /// Like [`Stack::create`], around `db` (e.g. one not migrated yet).
+    pub async fn with_database(db: TestDatabase, twilio_auth_token: &str) -> Self {
         let sdk = crate::aws().await;
-        let db = TestDatabase::create().await;
         let secret_arn = crate::create_app_secret(
             &sdk,
             &json!({

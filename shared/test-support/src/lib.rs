@@ -1,12 +1,15 @@
 //! Test fixtures: a fresh database per test, fresh AWS resources in the emulator,
 //! the sample events of `events/`, local stand-ins for Twilio
-//! ([`twilio_standin`]) and OpenRouter ([`openrouter_standin`]), and the Lambda
-//! Runtime API stand-in that runs the function binaries ([`lambda_runtime_standin`]).
+//! ([`twilio_standin`]), OpenRouter ([`openrouter_standin`]) and the pre-signed
+//! URL a CloudFormation custom resource answers to ([`cloudformation_standin`]),
+//! and the Lambda Runtime API stand-in that runs the function binaries
+//! ([`lambda_runtime_standin`]).
 //!
 //! The environment comes from `scripts/test` (or `scripts/dev-env`): `DATABASE_URL`
 //! names a server where tests may create databases, `AWS_ENDPOINT_URL` the local AWS
 //! emulator. Nothing here may reach a real AWS account or a shared database.
 
+pub mod cloudformation_standin;
 pub mod lambda_runtime_standin;
 pub mod openrouter_standin;
 pub mod twilio_standin;
@@ -37,6 +40,15 @@ impl TestDatabase {
     /// case that waits for a second connection while holding the first hangs,
     /// which a test bounded in time then reports.
     pub async fn create_with_pool(size: usize) -> Self {
+        let db = Self::create_unmigrated(size).await;
+        smsbot_store::migrate::run(&db.pool)
+            .await
+            .expect("migrations apply");
+        db
+    }
+
+    /// An empty database (no migrations applied), for the migrations' own tests.
+    pub async fn create_unmigrated(size: usize) -> Self {
         let server = required_env("DATABASE_URL");
         let name = format!("smsbot_test_{}", uuid::Uuid::new_v4().simple());
         let (admin, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
@@ -51,9 +63,6 @@ impl TestDatabase {
         url.set_path(&name);
         let url = url.to_string();
         let pool = smsbot_store::connect(&url, size).expect("pool");
-        smsbot_store::migrate::run(&pool)
-            .await
-            .expect("migrations apply");
         Self { pool, name, url }
     }
 }
@@ -108,6 +117,27 @@ pub async fn unreachable_aws() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url("http://127.0.0.1:9")
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .load()
+        .await
+}
+
+/// An SDK configuration pointing at a server that accepts connections and never
+/// answers, with the production call timeouts: every call hangs until they end
+/// it, as when a service has a bad minute rather than being down.
+pub async fn hanging_aws() -> aws_config::SdkConfig {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let addr = listener.local_addr().expect("its address");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket); // keep it open, say nothing
+        }
+    });
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(format!("http://{addr}"))
+        .timeout_config(smsbot_aws::call_timeouts())
         .load()
         .await
 }

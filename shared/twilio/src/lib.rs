@@ -1,6 +1,7 @@
 //! Twilio adapter.
 //!
-//! Owns: webhook signature validation ([`signature`]), Twilio error-code
+//! Owns: webhook signature validation ([`signature`]), the webhook URL's
+//! connection overrides ([`overrides`]), Twilio error-code
 //! classification ([`error_code`]) and sending SMS through the Messages REST
 //! API ([`rest`]). Delivery statuses are the domain's `MessageStatus`, read
 //! from Twilio with `MessageStatus::from_twilio`.
@@ -12,10 +13,12 @@
 //! values by this crate.
 
 pub mod error_code;
+pub mod overrides;
 pub mod rest;
 pub mod signature;
 
 pub use error_code::{ErrorClass, InvalidErrorCode, TwilioErrorCode, classify_response};
+pub use overrides::{ConnectionOverrides, OverridesError};
 pub use rest::{
     ClientConfigError, OutboundMessage, SendError, Sender, SentMessage, TransientCause,
     TwilioClient, mask_phone,

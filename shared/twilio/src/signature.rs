@@ -31,6 +31,10 @@
 //!    body; the signature is over the URL alone (rule 1 with no parameters), and
 //!    the hash must match the body. A JSON body whose URL has no `bodySHA256` is
 //!    rejected.
+//! 5. A URL configured with connection overrides (`…/inbound#rc=3&rp=5xx`, see
+//!    [`crate::overrides`]): Twilio does not send the fragment, and its docs do not
+//!    say whether it signs it, so every form of rule 3 is tried without the
+//!    fragment and with it (both need the auth token, so neither is weaker).
 //!
 //! All HMAC comparisons are constant-time (`subtle`), and every candidate is
 //! computed and compared before answering, so the time taken does not depend on
@@ -43,6 +47,8 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use subtle::{Choice, ConstantTimeEq};
+
+use crate::ConnectionOverrides;
 
 /// Length in bytes of an HMAC-SHA1 tag.
 const TAG_LEN: usize = 20;
@@ -162,9 +168,33 @@ impl RequestValidator {
         params: &[(String, String)],
         signature: Option<&str>,
     ) -> Result<(), SignatureError> {
+        self.validate_form_at(&[url], params, signature)
+    }
+
+    /// Validates a form webhook whose URL is configured in Twilio with connection
+    /// `overrides` (rule 5): `url` is the URL without the fragment.
+    ///
+    /// # Errors
+    /// As [`RequestValidator::validate_form`].
+    pub fn validate_form_with_overrides(
+        &self,
+        url: &str,
+        overrides: &ConnectionOverrides,
+        params: &[(String, String)],
+        signature: Option<&str>,
+    ) -> Result<(), SignatureError> {
+        self.validate_form_at(&[url, &overrides.append_to(url)], params, signature)
+    }
+
+    fn validate_form_at(
+        &self,
+        urls: &[&str],
+        params: &[(String, String)],
+        signature: Option<&str>,
+    ) -> Result<(), SignatureError> {
         let tag = decode_signature(signature)?;
         let params = canonical_params(params);
-        if self.any_candidate_matches(url, &params, &tag) {
+        if self.any_candidate_matches(urls, &params, &tag) {
             Ok(())
         } else {
             Err(SignatureError::Mismatch)
@@ -188,7 +218,7 @@ impl RequestValidator {
         signature: Option<&str>,
     ) -> Result<(), SignatureError> {
         let tag = decode_signature(signature)?;
-        if !self.any_candidate_matches(url, &[], &tag) {
+        if !self.any_candidate_matches(&[url], &[], &tag) {
             return Err(SignatureError::Mismatch);
         }
         let claimed = query_param(url, BODY_SHA256_PARAM).ok_or(SignatureError::BodyHashMissing)?;
@@ -209,15 +239,15 @@ impl RequestValidator {
         BASE64.encode(hmac_tag(token, url, &canonical_params(params)))
     }
 
-    /// Tries every token against every URL form, without stopping at the first
-    /// match, and answers whether any matched.
+    /// Tries every token against every form of every URL, without stopping at
+    /// the first match, and answers whether any matched.
     fn any_candidate_matches(
         &self,
-        url: &str,
+        urls: &[&str],
         params: &[(&str, &str)],
         tag: &[u8; TAG_LEN],
     ) -> bool {
-        let candidates = url_candidates(url);
+        let candidates: Vec<String> = urls.iter().flat_map(|url| url_candidates(url)).collect();
         let mut matched = Choice::from(0);
         for token in &self.tokens {
             for candidate in &candidates {
@@ -414,6 +444,38 @@ mod tests {
             CT_COMPARISONS.with(Cell::get),
             2 * url_candidates(url).len()
         );
+    }
+
+    #[test]
+    fn a_url_with_overrides_is_checked_without_and_with_its_fragment_in_constant_time() {
+        let url = "https://example.com/sms";
+        let overrides = ConnectionOverrides::default();
+        let validator = RequestValidator::new(vec![token("first")]).unwrap();
+        let without = RequestValidator::sign_form(&token("first"), url, &params());
+        let with = RequestValidator::sign_form(
+            &token("first"),
+            "https://example.com/sms#rc=3&rp=5xx",
+            &params(),
+        );
+        let other = RequestValidator::sign_form(
+            &token("first"),
+            "https://example.com/sms#rc=5&rp=5xx",
+            &params(),
+        );
+
+        for signature in [&without, &with] {
+            CT_COMPARISONS.with(|c| c.set(0));
+            let checked =
+                validator.validate_form_with_overrides(url, &overrides, &params(), Some(signature));
+            assert_eq!(checked, Ok(()));
+            assert_eq!(
+                CT_COMPARISONS.with(Cell::get),
+                2 * url_candidates(url).len()
+            );
+        }
+        let checked =
+            validator.validate_form_with_overrides(url, &overrides, &params(), Some(&other));
+        assert_eq!(checked, Err(SignatureError::Mismatch));
     }
 
     #[test]

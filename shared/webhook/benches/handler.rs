@@ -10,11 +10,12 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use smsbot_aws::Claim;
-use smsbot_domain::InboundSms;
+use smsbot_aws::{Claim, FifoMessage};
 use smsbot_twilio::{AuthToken, RequestValidator};
-use smsbot_webhook::ports::{StatusCallback, fifo_message};
-use smsbot_webhook::{DeliveryStatuses, InboundQueue, MessageClaims, WebhookError, WebhookState};
+use smsbot_webhook::ports::{Parking, StatusCallback};
+use smsbot_webhook::{
+    DeliveryStatuses, InboundQueue, MessageClaims, ParkedMessages, WebhookError, WebhookState,
+};
 use tower::ServiceExt;
 
 struct AlwaysNew;
@@ -32,15 +33,21 @@ impl MessageClaims for AlwaysNew {
     }
 }
 
-/// Builds the SQS message exactly as the real queue adapter does, then drops it.
-struct BuildOnly;
+/// Takes the SQS message the handler built, and drops it.
+struct DropIt;
 
 #[async_trait]
-impl InboundQueue for BuildOnly {
-    async fn enqueue(&self, sms: &InboundSms) -> Result<(), WebhookError> {
-        let message = fifo_message(sms).map_err(|e| WebhookError::Unavailable(Box::new(e)))?;
+impl InboundQueue for DropIt {
+    async fn enqueue(&self, message: &FifoMessage) -> Result<(), WebhookError> {
         std::hint::black_box(message);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl ParkedMessages for DropIt {
+    async fn park(&self, _: &FifoMessage) -> Result<Parking, WebhookError> {
+        unreachable!("the queue never refuses")
     }
 }
 
@@ -77,13 +84,14 @@ fn main() {
     let signature =
         RequestValidator::sign_form(&token, &format!("{base}/webhooks/sms/inbound"), &params);
     let body = serde_urlencoded::to_string(&params).unwrap();
-    let state = WebhookState {
-        validator: Arc::new(RequestValidator::new(vec![token]).unwrap()),
-        public_base_url: base.parse().unwrap(),
-        claims: Arc::new(AlwaysNew),
-        queue: Arc::new(BuildOnly),
-        statuses: Arc::new(Unused),
-    };
+    let state = WebhookState::new(
+        Arc::new(RequestValidator::new(vec![token]).unwrap()),
+        base.parse().unwrap(),
+        Arc::new(AlwaysNew),
+        Arc::new(DropIt),
+        Arc::new(DropIt),
+        Arc::new(Unused),
+    );
     let router = smsbot_webhook::router(state);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()

@@ -1,9 +1,11 @@
 //! How webhook failures answer Twilio.
 //!
 //! 403 for a missing or forged signature, 400 for a form we cannot read, 413 for a
-//! body larger than any Twilio form (refused before it is read), 503 when a
-//! dependency is down (Twilio then retries or calls the fallback URL). The body is a
-//! short fixed text: internals never reach the caller; details go to the log.
+//! body larger than any Twilio form (refused before it is read), 503 when the
+//! message could be neither queued nor parked, or is being handed on right now
+//! (Twilio retries it when the URL carries connection overrides, else calls the
+//! fallback URL). The body is a short fixed text: internals never reach the
+//! caller; details go to the log.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -1,8 +1,8 @@
 //! `POST /webhooks/sms/inbound`: hand an inbound SMS to the conversation queue.
 //!
-//! Claim the MessageSid (a duplicate delivery is answered without a second enqueue),
-//! enqueue to the FIFO queue, complete the claim. If the enqueue fails the claim is
-//! released and Twilio gets a 503, so a retry starts from scratch.
+//! Verify the signature, read the form, build the FIFO message and hand it on
+//! ([`crate::handover`]: claimed, then queued or parked), answering empty TwiML.
+//! A duplicate delivery is answered the same way without being handed on again.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri, header};
@@ -10,7 +10,8 @@ use axum::response::IntoResponse;
 use smsbot_domain::InboundSms;
 use tracing::Instrument;
 
-use crate::ports::ClaimOutcome;
+use crate::handover::{Handed, hand_over};
+use crate::ports::fifo_message;
 use crate::signed_form::LimitedBody;
 use crate::{INBOUND_PATH, WebhookError, WebhookState, signed_form};
 
@@ -25,46 +26,22 @@ pub(crate) async fn receive(
 ) -> Result<impl IntoResponse, WebhookError> {
     let params = signed_form::verify(&state, INBOUND_PATH, &uri, &headers, &body)?;
     let sms = InboundSms::from_form(&params).map_err(|e| WebhookError::Malformed(e.to_string()))?;
-    let sid = sms.message_sid.as_str().to_owned();
-    let span = tracing::info_span!("inbound_sms", correlation_id = %sid, from = %sms.from.masked());
-    hand_over(&state, &sms, &sid).instrument(span).await
-}
-
-/// Claim, enqueue, complete: the part that talks to AWS.
-async fn hand_over(
-    state: &WebhookState,
-    sms: &InboundSms,
-    sid: &str,
-) -> Result<impl IntoResponse + use<>, WebhookError> {
-    match state.claims.claim(sid).await? {
-        ClaimOutcome::Acquired => {}
-        ClaimOutcome::AlreadyCompleted => {
-            tracing::info!("duplicate delivery answered without enqueueing");
-            return Ok(twiml());
+    let message = fifo_message(&sms).map_err(|e| WebhookError::Unavailable(Box::new(e)))?;
+    let span = tracing::info_span!("inbound_sms", correlation_id = %sms.message_sid, from = %sms.from.masked());
+    let handed = hand_over(&state, &message).instrument(span.clone()).await?;
+    span.in_scope(|| match handed {
+        Handed::Duplicate => tracing::info!("duplicate delivery answered without handing it on"),
+        Handed::Enqueued | Handed::Parked => {
+            tracing::info!(
+                segments = sms.body.segments(),
+                ?handed,
+                "inbound SMS handed on"
+            );
+            smsbot_config::metrics::count(smsbot_config::metrics::Metric::MessagesIn, 1);
         }
-        ClaimOutcome::InProgress => return Err(WebhookError::InProgress),
-    }
-    if let Err(err) = state.queue.enqueue(sms).await {
-        // Give the claim back so Twilio's retry is not mistaken for a duplicate.
-        // If that fails too, the claim's lease runs out and a later retry works.
-        if let Err(release) = state.claims.release(sid).await {
-            tracing::error!(error = %release, "could not release claim after enqueue failure");
-        }
-        return Err(err);
-    }
-    if let Err(err) = state.claims.complete(sid).await {
-        // Enqueued already: the FIFO deduplication id and the worker's unique
-        // MessageSid keep a redelivery harmless, so this is not worth a 5xx.
-        tracing::warn!(error = %err, "enqueued but could not mark the claim completed");
-    }
-    tracing::info!(segments = sms.body.segments(), "inbound SMS enqueued");
-    smsbot_config::metrics::count(smsbot_config::metrics::Metric::MessagesIn, 1);
-    Ok(twiml())
-}
-
-fn twiml() -> impl IntoResponse {
-    (
+    });
+    Ok((
         [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
         EMPTY_TWIML,
-    )
+    ))
 }

@@ -7,11 +7,13 @@ use async_trait::async_trait;
 use smsbot_aws::{Claim, FifoMessage, IdempotencyStore, SqsQueue};
 use smsbot_domain::{InboundSms, MessageSid};
 use smsbot_store::messages::{self, StatusUpdate};
+use smsbot_store::parked_inbound;
 use smsbot_twilio::{MessageStatus, TwilioErrorCode};
 
 use crate::WebhookError;
 
 pub use smsbot_aws::Claim as ClaimOutcome;
+pub use smsbot_store::parked_inbound::Parking;
 
 /// Remembers which MessageSids were handed on already.
 #[async_trait]
@@ -21,10 +23,17 @@ pub trait MessageClaims: Send + Sync {
     async fn release(&self, key: &str) -> Result<(), WebhookError>;
 }
 
-/// Hands an inbound SMS to the conversation worker.
+/// Hands an inbound SMS (as its FIFO message, see [`fifo_message`]) to the
+/// conversation worker.
 #[async_trait]
 pub trait InboundQueue: Send + Sync {
-    async fn enqueue(&self, sms: &InboundSms) -> Result<(), WebhookError>;
+    async fn enqueue(&self, message: &FifoMessage) -> Result<(), WebhookError>;
+}
+
+/// Keeps a FIFO message the queue did not take, until housekeeping moves it.
+#[async_trait]
+pub trait ParkedMessages: Send + Sync {
+    async fn park(&self, message: &FifoMessage) -> Result<Parking, WebhookError>;
 }
 
 /// A parsed delivery status callback.
@@ -89,9 +98,23 @@ fn escape_for_sqs(json: &str) -> String {
 
 #[async_trait]
 impl InboundQueue for SqsQueue {
-    async fn enqueue(&self, sms: &InboundSms) -> Result<(), WebhookError> {
-        let message = fifo_message(sms).map_err(unavailable)?;
-        self.send_fifo(&message).await.map_err(unavailable)
+    async fn enqueue(&self, message: &FifoMessage) -> Result<(), WebhookError> {
+        self.send_fifo(message).await.map_err(unavailable)
+    }
+}
+
+#[async_trait]
+impl ParkedMessages for smsbot_store::Pool {
+    async fn park(&self, message: &FifoMessage) -> Result<Parking, WebhookError> {
+        let client = self.get().await.map_err(unavailable)?;
+        parked_inbound::park(
+            &client,
+            &message.deduplication_id,
+            &message.group_id,
+            &message.body,
+        )
+        .await
+        .map_err(unavailable)
     }
 }
 

@@ -6,7 +6,9 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, Uri, header};
+use smsbot_twilio::SignatureError;
 
+use crate::metrics::WebhookMetric;
 use crate::{MAX_BODY_BYTES, WebhookError, WebhookState};
 
 /// The request body, at most [`MAX_BODY_BYTES`]: one declared larger is
@@ -49,7 +51,9 @@ impl<S: Send + Sync> FromRequest<S> for LimitedBody {
 
 const SIGNATURE_HEADER: &str = "x-twilio-signature";
 
-/// Decodes the urlencoded body and verifies its signature for `path`.
+/// Decodes the urlencoded body and verifies its signature for `path`, signed
+/// over the URL without or with the configured connection overrides. Every
+/// refusal for the signature is counted.
 pub(crate) fn verify(
     state: &WebhookState,
     path: &str,
@@ -57,17 +61,22 @@ pub(crate) fn verify(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Vec<(String, String)>, WebhookError> {
+    let refused = |err: SignatureError| {
+        state.metrics.count(WebhookMetric::SignatureRejected, 1);
+        WebhookError::Signature(err)
+    };
     let signature = headers
         .get(SIGNATURE_HEADER)
         .map(|v| v.to_str())
         .transpose()
-        .map_err(|_| WebhookError::Signature(smsbot_twilio::SignatureError::Malformed))?;
-    if signature.is_none() {
-        return Err(smsbot_twilio::SignatureError::Missing.into());
-    }
+        .map_err(|_| refused(SignatureError::Malformed))?
+        .ok_or_else(|| refused(SignatureError::Missing))?;
     let params: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
         .map_err(|e| WebhookError::Malformed(format!("form body: {e}")))?;
     let url = state.signed_url(path, uri.query());
-    state.validator.validate_form(&url, &params, signature)?;
+    state
+        .validator
+        .validate_form_with_overrides(&url, &state.connection_overrides, &params, Some(signature))
+        .map_err(refused)?;
     Ok(params)
 }

@@ -11,20 +11,21 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
+use smsbot_aws::FifoMessage;
 use smsbot_domain::InboundSms;
 use smsbot_test_support::{EVENTS_AUTH_TOKEN, EVENTS_PUBLIC_BASE_URL};
 use smsbot_twilio::{AuthToken, RequestValidator};
-use smsbot_webhook::ports::{ClaimOutcome, StatusCallback};
+use smsbot_webhook::ports::{ClaimOutcome, Parking, StatusCallback};
 use smsbot_webhook::{
-    DeliveryStatuses, INBOUND_PATH, InboundQueue, MAX_BODY_BYTES, MessageClaims, STATUS_PATH,
-    WebhookError, WebhookState, router,
+    DeliveryStatuses, INBOUND_PATH, InboundQueue, MAX_BODY_BYTES, MessageClaims, ParkedMessages,
+    STATUS_PATH, WebhookError, WebhookState, router,
 };
 use tower::ServiceExt;
 
 /// Dependencies that take everything and note what reached them.
 #[derive(Default)]
 struct Recorder {
-    enqueued: Mutex<Vec<InboundSms>>,
+    enqueued: Mutex<Vec<FifoMessage>>,
     statuses: AtomicUsize,
 }
 
@@ -43,9 +44,16 @@ impl MessageClaims for Recorder {
 
 #[async_trait]
 impl InboundQueue for Recorder {
-    async fn enqueue(&self, sms: &InboundSms) -> Result<(), WebhookError> {
-        self.enqueued.lock().unwrap().push(sms.clone());
+    async fn enqueue(&self, message: &FifoMessage) -> Result<(), WebhookError> {
+        self.enqueued.lock().unwrap().push(message.clone());
         Ok(())
+    }
+}
+
+#[async_trait]
+impl ParkedMessages for Recorder {
+    async fn park(&self, _: &FifoMessage) -> Result<Parking, WebhookError> {
+        unreachable!("the recorder's queue never refuses")
     }
 }
 
@@ -63,6 +71,7 @@ fn webhook() -> (Router, Arc<Recorder>) {
     let state = WebhookState::new(
         Arc::new(RequestValidator::new(vec![token]).unwrap()),
         EVENTS_PUBLIC_BASE_URL.parse().unwrap(),
+        recorder.clone(),
         recorder.clone(),
         recorder.clone(),
         recorder.clone(),
@@ -245,5 +254,6 @@ async fn the_largest_form_twilio_sends_still_goes_through() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let enqueued = recorder.enqueued.lock().unwrap();
     assert_eq!(enqueued.len(), 1);
-    assert_eq!(enqueued[0].body.as_str(), longest);
+    let sms: InboundSms = serde_json::from_str(&enqueued[0].body).unwrap();
+    assert_eq!(sms.body.as_str(), longest);
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use smsbot_aws::SqsQueue;
 use smsbot_campaigns::housekeeping::{Housekeeping, HousekeepingConfig};
 use smsbot_campaigns::{QuietHours, ReminderConfig, Reminders};
 use smsbot_conversation::{Conversation, Policy, TurnOutcome};
@@ -14,6 +15,8 @@ use smsbot_outbox::{Clock, ConsoleSender, ManualClock, Outbox};
 use smsbot_store::appointments::{self, BookingOutcome, BookingRules};
 use smsbot_store::availability::{self, NewSlot};
 use smsbot_test_support::TestDatabase;
+use smsbot_webhook::ParkedDrain;
+use smsbot_webhook::metrics::Tally;
 
 use crate::support::{BUSINESS, add_contact, business_tz, local};
 
@@ -284,8 +287,15 @@ async fn housekeeping_expires_stale_states_after_a_grace_and_completes_past_appo
         "{replies:?}"
     );
 
+    let sdk = smsbot_test_support::aws().await;
+    let inbound = smsbot_test_support::create_fifo_queue(&sdk, "inbound").await;
     let housekeeping = Housekeeping {
         pool: clinic.db.pool.clone(),
+        parked_inbound: ParkedDrain::new(
+            clinic.db.pool.clone(),
+            Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), inbound)),
+            Arc::new(Tally::default()),
+        ),
         reminders: clinic.reminders.clone(),
         config: HousekeepingConfig {
             state_grace: Duration::hours(2),

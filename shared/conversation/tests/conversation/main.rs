@@ -6,6 +6,7 @@ mod faults;
 mod one_connection;
 mod opt_out_in_words;
 mod own_appointments;
+mod parked;
 mod poison;
 mod races;
 mod short_answers;

@@ -189,18 +189,25 @@ impl TestBot {
     }
 
     fn router(&self) -> axum::Router {
-        let state = WebhookState {
-            validator: Arc::new(
+        self.router_to(self.queue.clone())
+    }
+
+    /// The webhook, handing messages to `queue` (parking them in the bot's
+    /// database when it refuses).
+    pub fn router_to(&self, queue: SqsQueue) -> axum::Router {
+        let state = WebhookState::new(
+            Arc::new(
                 RequestValidator::new(vec![AuthToken::new(TOKEN.to_owned()).unwrap()]).unwrap(),
             ),
-            public_base_url: BASE.parse().unwrap(),
-            claims: Arc::new(IdempotencyStore::new(
+            BASE.parse().unwrap(),
+            Arc::new(IdempotencyStore::new(
                 aws_sdk_dynamodb::Client::new(&self.sdk),
                 &self.table,
             )),
-            queue: Arc::new(self.queue.clone()),
-            statuses: Arc::new(self.db.pool.clone()),
-        };
+            Arc::new(queue),
+            Arc::new(self.db.pool.clone()),
+            Arc::new(self.db.pool.clone()),
+        );
         smsbot_webhook::router(state)
     }
 
@@ -216,6 +223,17 @@ impl TestBot {
 
     /// Posts a signed inbound SMS to the webhook as Twilio would.
     pub async fn post(&self, from: &str, body: &str, sid: &str) -> StatusCode {
+        self.post_to(self.router(), from, body, sid).await
+    }
+
+    /// Posts a signed inbound SMS to `router` as Twilio would.
+    pub async fn post_to(
+        &self,
+        router: axum::Router,
+        from: &str,
+        body: &str,
+        sid: &str,
+    ) -> StatusCode {
         let params: Vec<(String, String)> = [
             ("MessageSid", sid),
             ("AccountSid", "AC0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d"),
@@ -235,7 +253,7 @@ impl TestBot {
             .header("x-twilio-signature", signature)
             .body(Body::from(serde_urlencoded::to_string(&params).unwrap()))
             .unwrap();
-        self.router().oneshot(request).await.unwrap().status()
+        router.oneshot(request).await.unwrap().status()
     }
 
     /// Drains the queue through the batch handler until it is empty.
