@@ -253,6 +253,7 @@ async fn the_built_worker_stores_an_inbound_sms_and_replies_through_twilio() {
     let event: Value =
         serde_json::from_str(&support::event_text("conversation-worker-sqs.json")).unwrap();
     let sms: Value = serde_json::from_str(event["Records"][0]["body"].as_str().unwrap()).unwrap();
+    let table = support::create_idempotency_table(&stack.sdk).await;
 
     let answer = stack
         .invoke(
@@ -264,6 +265,7 @@ async fn the_built_worker_stores_an_inbound_sms_and_replies_through_twilio() {
                 "TWILIO_PHONE_NUMBER": BUSINESS_NUMBER,
                 "TWILIO_MESSAGING_SERVICE_SID": "",
                 "TWILIO_API_BASE": twilio_relay.rewrite(twilio.base_url.as_str()),
+                "IDEMPOTENCY_TABLE": table,
             }),
         )
         .await;
@@ -315,31 +317,62 @@ async fn the_built_dispatcher_queues_a_due_campaign_for_its_opted_in_contact() {
     );
 }
 
-/// One opted-in contact and a broadcast to everyone, due a minute ago, with its
-/// quiet window an hour from now (so the tick sends whatever the time of day).
+/// A timezone where it is daytime now (between 10:00 and 19:00), so that a
+/// marketing text may go out whenever the suite runs: the legal window is 8:00 to
+/// 21:00 in the recipient's zone. Offsets here are at most five hours apart.
+fn a_zone_in_daytime() -> chrono_tz::Tz {
+    use chrono::Timelike;
+    let zones = [
+        chrono_tz::Pacific::Kiritimati,
+        chrono_tz::Pacific::Auckland,
+        chrono_tz::Asia::Tokyo,
+        chrono_tz::Asia::Kolkata,
+        chrono_tz::Europe::Berlin,
+        chrono_tz::America::Sao_Paulo,
+        chrono_tz::America::New_York,
+        chrono_tz::America::Los_Angeles,
+        chrono_tz::Pacific::Honolulu,
+    ];
+    zones
+        .into_iter()
+        .find(|tz| (10..19).contains(&Utc::now().with_timezone(tz).hour()))
+        .expect("some zone is in daytime")
+}
+
+/// One contact with marketing consent, in a zone where it is daytime, and a
+/// broadcast to everyone, due a minute ago, with its own quiet window an hour
+/// from now there (so the tick sends whatever the time of day).
 async fn seed_due_campaign(db: &TestDatabase) {
-    use smsbot_domain::{CampaignKind, ConsentSource, ConsentState, PhoneNumber};
+    use smsbot_domain::{CampaignKind, ConsentEvidence, ConsentSource, ConsentState, PhoneNumber};
     use smsbot_store::campaigns::{self, CampaignStatus, NewCampaign};
     use smsbot_store::contacts::{self, NewContact};
 
     let client = db.pool.get().await.unwrap();
     let phone = PhoneNumber::parse_e164("+14155550123").unwrap();
+    let zone = a_zone_in_daytime();
+    // A broadcast reaches only contacts who agreed to marketing, with proof.
+    let proof = ConsentEvidence::new(
+        Some("sign-up form at the front desk"),
+        Some("Yes, text me offers from the clinic."),
+        Some(Utc::now() - Duration::days(1)),
+        Utc::now(),
+    )
+    .unwrap();
     contacts::insert(
         &client,
         &NewContact {
             phone: &phone,
             name: Some("Ada"),
-            timezone: Some("America/New_York"),
+            timezone: Some(zone.name()),
             tags: &[],
             consent: ConsentState::OptedIn,
             source: ConsentSource::Admin,
+            marketing: Some(&proof),
         },
     )
     .await
     .unwrap();
-    let local_now = Utc::now()
-        .with_timezone(&chrono_tz::America::New_York)
-        .time();
+    let local_now = Utc::now().with_timezone(&zone).time();
     let created = campaigns::create(
         &client,
         &NewCampaign {

@@ -21,6 +21,7 @@ async fn an_sqs_batch_with_one_inbound_sms_is_stored_answered_through_twilio_and
  {
     let twilio = TwilioStandIn::start().await;
     let stack = Stack::create(&twilio.auth_token).await;
+    let table = support::create_idempotency_table(&stack.sdk).await;
     let worker = stack
         .function(
             "conversation-worker",
@@ -31,6 +32,7 @@ async fn an_sqs_batch_with_one_inbound_sms_is_stored_answered_through_twilio_and
         .env("TWILIO_ACCOUNT_SID", &twilio.account_sid)
         .env("TWILIO_PHONE_NUMBER", BUSINESS_NUMBER)
         .env("TWILIO_API_BASE", twilio.base_url.as_str())
+        .env("IDEMPOTENCY_TABLE", &table)
         .start()
         .await;
 

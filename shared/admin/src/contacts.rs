@@ -1,9 +1,12 @@
 //! `/api/contacts`: the people the business texts.
 //!
 //! Owns reading phone numbers in national or E.164 form (stored E.164), names,
-//! timezones (IANA, validated), tags and consent changes made by an operator
-//! (recorded with source `admin`), and erasure. Must not send anything, and must
-//! not delete consent history: erasing a contact removes personal data only.
+//! timezones (IANA, validated), tags and service consent changes made by an
+//! operator (recorded with source `admin`; an opt-in the customer's own STOP
+//! forbids is a 409), a new contact's marketing consent (only with its proof),
+//! and erasure. Must not send anything, and must not delete consent history:
+//! erasing a contact removes personal data only. A contact's consent history
+//! and the marketing opt-in of an existing contact are `crate::consent`.
 
 use axum::Json;
 use axum::extract::State;
@@ -17,6 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use smsbot_domain::ContactId;
 
 use crate::AdminState;
+use crate::consent::{self, ConsentStanding, MarketingProof, ProofFields};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination::{self, Page, PageParams};
@@ -24,7 +28,14 @@ use crate::validate;
 
 const MAX_NAME_CHARS: usize = 200;
 
-/// Whether the contact may be texted.
+/// How a new contact's body names the parts of its marketing proof.
+const MARKETING_PROOF: ProofFields = ProofFields {
+    source: "marketing_consent.source",
+    consent_text: "marketing_consent.consent_text",
+    obtained_at: "marketing_consent.obtained_at",
+};
+
+/// Whether the contact may be sent messages of a kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Consent {
@@ -62,10 +73,14 @@ pub struct Contact {
     #[schema(example = "America/New_York")]
     pub timezone: Option<String>,
     pub tags: Vec<String>,
+    /// Service consent: answers, confirmations, reminders.
     pub consent: Consent,
-    /// Who changed consent last: `inbound`, `keyword`, `carrier_opt_out` or `admin`.
+    /// Who changed service consent last: `inbound`, `keyword`, `carrier_opt_out` or `admin`.
     pub consent_source: String,
     pub consent_changed_at: DateTime<Utc>,
+    /// Marketing consent (broadcasts); its history is at `/api/contacts/{id}/consent`.
+    pub marketing_consent: ConsentStanding,
+    pub marketing_consent_changed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -80,6 +95,8 @@ impl From<store::Contact> for Contact {
             consent: c.consent.into(),
             consent_source: c.consent_source,
             consent_changed_at: c.consent_changed_at,
+            marketing_consent: c.marketing_consent.into(),
+            marketing_consent_changed_at: c.marketing_consent_changed_at,
             created_at: c.created_at,
         }
     }
@@ -99,8 +116,11 @@ pub struct NewContact {
     #[serde(default)]
     #[schema(max_items = 50)]
     pub tags: Vec<String>,
-    /// Initial consent (default `opted_in`), recorded with source `admin`.
+    /// Initial service consent (default `opted_in`), recorded with source `admin`.
     pub consent: Option<Consent>,
+    /// Marketing consent, recorded only with its proof (an import from a list
+    /// the customer signed up to); absent: none.
+    pub marketing_consent: Option<MarketingProof>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -117,14 +137,17 @@ pub struct ContactChanges {
     /// Replaces all tags.
     #[schema(max_items = 50)]
     pub tags: Option<Vec<String>>,
-    /// Recorded with source `admin` and an audit event.
+    /// Service consent, recorded with source `admin` and an audit event.
+    /// `opted_out` revokes marketing too; `opted_in` is refused (409) when the
+    /// customer opted out themselves. Marketing has its own route,
+    /// `/api/contacts/{id}/consent/marketing`.
     pub consent: Option<Consent>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ContactFilters {
-    /// Only contacts with this consent.
+    /// Only contacts with this service consent.
     pub consent: Option<Consent>,
     /// Only contacts carrying this tag.
     pub tag: Option<String>,
@@ -178,7 +201,7 @@ pub async fn list(
     request_body = NewContact,
     responses(
         (status = 201, description = "The contact was created", body = Contact),
-        (status = 409, description = "A contact with this phone number exists", body = ErrorBody),
+        (status = 409, description = "A contact with this phone number exists (`phone_taken`)", body = ErrorBody),
     )
 )]
 pub async fn create(
@@ -194,6 +217,18 @@ pub async fn create(
         .transpose()?;
     let timezone = body.timezone.as_deref().map(timezone).transpose()?;
     let tags = validate::tags("tags", &body.tags)?;
+    let consent = body.consent.unwrap_or(Consent::OptedIn);
+    let marketing = body
+        .marketing_consent
+        .as_ref()
+        .map(|proof| proof.evidence(&MARKETING_PROOF))
+        .transpose()?;
+    if marketing.is_some() && consent == Consent::OptedOut {
+        return Err(ApiError::invalid(
+            "marketing_consent",
+            "needs service consent: a contact created opted out gets no marketing",
+        ));
+    }
     let created = store::insert(
         &state.db().await?,
         &store::NewContact {
@@ -201,8 +236,9 @@ pub async fn create(
             name: name.as_deref(),
             timezone,
             tags: &tags,
-            consent: body.consent.unwrap_or(Consent::OptedIn).into(),
+            consent: consent.into(),
             source: ConsentSource::Admin,
+            marketing: marketing.as_ref(),
         },
     )
     .await
@@ -237,7 +273,7 @@ pub async fn get(
         .ok_or(ApiError::NotFound("contact"))
 }
 
-/// Change a contact's name, timezone, tags or consent.
+/// Change a contact's name, timezone, tags or service consent.
 #[utoipa::path(
     patch,
     path = "/api/contacts/{id}",
@@ -247,6 +283,7 @@ pub async fn get(
     responses(
         (status = 200, description = "The contact after the change", body = Contact),
         (status = 404, description = "No such contact (or it was erased)", body = ErrorBody),
+        (status = 409, description = "Nothing was changed: the customer opted out themselves, and only their START or JOIN can undo that (`opted_out_by_customer`)", body = ErrorBody),
     )
 )]
 pub async fn update(
@@ -273,14 +310,13 @@ pub async fn update(
         name: name.as_ref().map(|n| n.as_deref()),
         timezone: zone,
         tags: tags.as_deref(),
-        consent: body
-            .consent
-            .map(|c| (ConsentState::from(c), ConsentSource::Admin)),
+        consent: body.consent.map(ConsentState::from),
     };
-    store::update_details(&state.pool, id, &changes)
-        .await?
-        .map(|c| Json(c.into()))
-        .ok_or(ApiError::NotFound("contact"))
+    match store::update_details(&state.pool, id, &changes).await? {
+        store::Updated::Contact(contact) => Ok(Json(contact.into())),
+        store::Updated::NotFound => Err(ApiError::NotFound("contact")),
+        store::Updated::ConsentRefused(refused) => Err(consent::refusal(refused)),
+    }
 }
 
 /// Erase a contact's personal data (phone, name, timezone, tags, message

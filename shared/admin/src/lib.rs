@@ -12,6 +12,7 @@ pub mod appointments;
 pub mod auth;
 pub mod availability;
 pub mod campaigns;
+pub mod consent;
 pub mod contacts;
 pub mod error;
 mod extract;

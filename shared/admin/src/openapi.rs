@@ -19,7 +19,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::{
-    AdminState, appointments, auth, availability, campaigns, contacts, error, health, messages,
+    AdminState, appointments, auth, availability, campaigns, consent, contacts, error, health,
+    messages,
 };
 
 #[derive(utoipa::OpenApi)]
@@ -57,6 +58,11 @@ fn protected_routes() -> OpenApiRouter<AdminState> {
     OpenApiRouter::new()
         .routes(routes!(contacts::list, contacts::create))
         .routes(routes!(contacts::get, contacts::update, contacts::delete))
+        .routes(routes!(consent::show))
+        .routes(routes!(
+            consent::opt_in_to_marketing,
+            consent::opt_out_of_marketing
+        ))
         .routes(routes!(campaigns::list, campaigns::create))
         .routes(routes!(campaigns::get, campaigns::update))
         .routes(routes!(campaigns::commands::launch))

@@ -1,4 +1,4 @@
-//! AWS adapters: SQS, DynamoDB idempotency claims and Secrets Manager.
+//! AWS adapters: SQS, DynamoDB idempotency claims and counters, and Secrets Manager.
 //!
 //! Owns the SDK calls and the mapping of their failures to errors a caller can act
 //! on. Must not hold business rules: what to enqueue or claim is decided elsewhere.
@@ -6,12 +6,14 @@
 //! so nothing here knows whether it talks to AWS or to a local emulator.
 
 pub mod batch;
+pub mod counters;
 pub mod idempotency;
 pub mod provision;
 pub mod queue;
 pub mod secrets;
 
 pub use batch::batch_response;
+pub use counters::{CounterError, DynamoCounters};
 pub use idempotency::{Claim, IdempotencyError, IdempotencyStore};
 pub use queue::{FifoMessage, QueueError, SqsQueue};
 pub use secrets::{SecretsError, load_settings, load_settings_from};

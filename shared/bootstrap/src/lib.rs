@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 use aws_config::SdkConfig;
 use secrecy::ExposeSecret;
 use smsbot_admin::AdminState;
-use smsbot_aws::{IdempotencyStore, SqsQueue};
+use smsbot_aws::{DynamoCounters, IdempotencyStore, SqsQueue};
 use smsbot_campaigns::dispatcher::DispatcherConfig;
 use smsbot_campaigns::housekeeping::HousekeepingConfig;
 use smsbot_campaigns::{
@@ -20,7 +20,8 @@ use smsbot_campaigns::{
     SenderConfig,
 };
 use smsbot_config::{ConfigError, Settings};
-use smsbot_conversation::{Conversation, Policy};
+use smsbot_conversation::{Conversation, DailyLlmBudget, InboundRateLimiter, Policy};
+use smsbot_domain::MarketingRules;
 use smsbot_nlu::{HybridUnderstander, OpenRouterClient, OpenRouterConfig};
 use smsbot_outbox::{
     Clock, ConsoleSender, Outbox, SmsSender, SystemClock, TwilioSender, status_callback_url,
@@ -158,10 +159,21 @@ impl App {
             channel.sender(),
             self.clock.clone(),
             self.settings.business_timezone.tz(),
-        ))
+        )
+        .with_marketing(self.marketing_rules()))
     }
 
-    /// Offline understanding, asking OpenRouter below the threshold when a key is set.
+    /// `MARKETING_WINDOW` and `MARKETING_FREQUENCY_CAP`, for every place a
+    /// marketing text is decided on.
+    fn marketing_rules(&self) -> MarketingRules {
+        MarketingRules {
+            window: self.settings.engine.marketing_window,
+            cap: self.settings.marketing.frequency_cap,
+        }
+    }
+
+    /// Offline understanding, asking OpenRouter below the threshold when a key
+    /// is set, within the daily LLM budget (counted in DynamoDB).
     pub fn understander(&self) -> Result<Arc<HybridUnderstander>, BootstrapError> {
         let s = &self.settings;
         let llm = match s.usable_openrouter_api_key()? {
@@ -171,10 +183,12 @@ impl App {
             )?),
             None => None,
         };
-        Ok(Arc::new(HybridUnderstander::new(
-            llm,
-            s.llm_confidence_threshold,
-        )))
+        let hybrid = HybridUnderstander::new(llm, s.llm_confidence_threshold);
+        if !hybrid.has_llm() {
+            return Ok(Arc::new(hybrid));
+        }
+        let budget = DailyLlmBudget::new(self.counters()?, s.limits.llm_daily_budget);
+        Ok(Arc::new(hybrid.with_budget(Arc::new(budget))))
     }
 
     pub fn inbound_queue(&self) -> Result<SqsQueue, BootstrapError> {
@@ -231,14 +245,21 @@ impl App {
         ))
     }
 
+    /// The turn, with the inbound rate limit (counted in DynamoDB) unless it is off.
     pub fn conversation(&self, outbox: Outbox) -> Result<Conversation, BootstrapError> {
-        Ok(Conversation::new(
+        let conversation = Conversation::new(
             self.pool()?,
             self.understander()?,
             outbox,
             self.clock.clone(),
             Policy::from_settings(&self.settings)?,
-        ))
+        );
+        let limit = &self.settings.limits.inbound_rate;
+        if limit.is_off() {
+            return Ok(conversation);
+        }
+        let limiter = InboundRateLimiter::new(self.counters()?, limit.clone());
+        Ok(conversation.with_rate_limit(limiter))
     }
 
     pub fn dispatcher(&self, queue: Arc<dyn OutboundQueue>) -> Result<Dispatcher, BootstrapError> {
@@ -246,7 +267,10 @@ impl App {
         Ok(Dispatcher {
             pool: self.pool()?,
             queue,
-            config: DispatcherConfig::from_settings(&s.engine, s.business_timezone.tz()),
+            config: DispatcherConfig {
+                marketing: self.marketing_rules(),
+                ..DispatcherConfig::from_settings(&s.engine, s.business_timezone.tz())
+            },
         })
     }
 
@@ -254,6 +278,7 @@ impl App {
         let s = &self.settings;
         let mut config = SenderConfig::new(s.business_name.clone(), s.business_timezone.tz());
         config.max_attempts = s.engine.send_max_attempts;
+        config.marketing = self.marketing_rules();
         Ok(OutboundSender::new(
             self.pool()?,
             outbox,
@@ -284,6 +309,14 @@ impl App {
                 complete_after: s.engine.complete_after,
             },
         })
+    }
+
+    /// The limits' counters, in the idempotency table.
+    fn counters(&self) -> Result<Arc<DynamoCounters>, BootstrapError> {
+        Ok(Arc::new(DynamoCounters::new(
+            aws_sdk_dynamodb::Client::new(&self.sdk),
+            self.settings.require_idempotency_table()?,
+        )))
     }
 
     fn idempotency_store(&self) -> Result<IdempotencyStore, BootstrapError> {

@@ -148,6 +148,7 @@ async fn dispatch_100k() {
             business_timezone: chrono_tz::America::New_York,
             pace: true,
             page_size: 5_000,
+            marketing: smsbot_domain::MarketingRules::default(),
         },
     };
     // Once per campaign: pick the audience (what the first tick does first).
@@ -211,6 +212,7 @@ async fn sender_throughput() {
             business_timezone: chrono_tz::America::New_York,
             pace: false,
             page_size: 5_000,
+            marketing: smsbot_domain::MarketingRules::default(),
         },
     };
     // 14:00 UTC is daytime in every US zone and Europe; Tokyo and Sydney defer.

@@ -9,7 +9,9 @@
 //!    afresh: recipients picked once, status to running.
 //! 3. Page by page, up to the campaign's rate × the tick length: in a short
 //!    transaction, lock the next due recipients (`SKIP LOCKED`), plan them (send,
-//!    defer to the next allowed minute, skip), record every decision (sends as
+//!    defer to the next allowed minute, skip; a marketing campaign's by the
+//!    marketing rules, with each contact's number and marketing texts read in
+//!    the same transaction), record every decision (sends as
 //!    queued, due again after `requeue_after`) and renew the lease, which also
 //!    checks this tick still holds it; commit. Then enqueue the sends ten per
 //!    SendMessageBatch, with no transaction open, and put the ones SQS refused
@@ -29,9 +31,9 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use smsbot_store::campaign_recipients::{self, DispatchOutcome};
+use smsbot_store::campaign_recipients::{self, DispatchOutcome, DueRecipient};
 use smsbot_store::campaigns::{self, Campaign, CampaignStatus, LeaseToken};
-use smsbot_store::{Pool, StoreError};
+use smsbot_store::{Pool, StoreError, marketing};
 
 use crate::audience;
 use crate::outbound::{OutboundMessage, OutboundQueue, Paced};
@@ -39,7 +41,8 @@ use crate::plan::{self, Decision, Zones};
 use crate::quiet::QuietHours;
 use smsbot_config::EngineSettings;
 use smsbot_domain::campaign::Event;
-use smsbot_domain::{CampaignId, ContactId};
+use smsbot_domain::marketing::LimitReason;
+use smsbot_domain::{CampaignId, ConsentKind, ContactId, MarketingRules};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
@@ -72,6 +75,8 @@ pub struct DispatcherConfig {
     pub pace: bool,
     /// Recipients locked and planned per round trip.
     pub page_size: i64,
+    /// The limits on marketing campaigns (broadcasts).
+    pub marketing: MarketingRules,
 }
 
 impl DispatcherConfig {
@@ -82,6 +87,7 @@ impl DispatcherConfig {
             business_timezone,
             pace: true,
             page_size: 2_000,
+            marketing: MarketingRules::default(),
         }
     }
 
@@ -101,6 +107,8 @@ pub struct TickReport {
     pub queued: usize,
     pub deferred: usize,
     pub skipped_consent: usize,
+    /// Stopped by a marketing limit (frequency cap, no common window).
+    pub skipped_limit: usize,
     pub invalid_number: usize,
     /// Sends SQS did not take: pending again, due again next tick.
     pub enqueue_failed: usize,
@@ -114,6 +122,7 @@ impl TickReport {
         self.queued += other.queued;
         self.deferred += other.deferred;
         self.skipped_consent += other.skipped_consent;
+        self.skipped_limit += other.skipped_limit;
         self.invalid_number += other.invalid_number;
         self.enqueue_failed += other.enqueue_failed;
         self.completed += other.completed;
@@ -325,15 +334,27 @@ impl Dispatcher {
                 requeue_at: Some(requeue_at),
                 ..DispatchOutcome::default()
             };
-            for (contact_id, decision) in plan::plan(&due, now, &run.quiet, &mut run.zones) {
+            let mut limited: Vec<(LimitReason, Vec<ContactId>)> = Vec::new();
+            for (contact_id, decision) in self.plan(&tx, run, &due, now).await? {
                 match decision {
                     Decision::Send => outcome.queued.push(contact_id),
                     Decision::Defer(at) => outcome.deferred.push((contact_id, at)),
                     Decision::SkipConsent => outcome.skipped_consent.push(contact_id),
                     Decision::InvalidNumber => outcome.invalid_number.push(contact_id),
+                    Decision::SkipLimit(reason) => {
+                        match limited.iter_mut().find(|(r, _)| *r == reason) {
+                            Some((_, ids)) => ids.push(contact_id),
+                            None => limited.push((reason, vec![contact_id])),
+                        }
+                    }
                 }
             }
             campaign_recipients::apply_dispatch(&tx, id, &outcome).await?;
+            let mut skipped_limit = 0;
+            for (reason, ids) in &limited {
+                skipped_limit +=
+                    marketing::skip_recipients(&tx, id, ids, &reason.to_string()).await?;
+            }
             // Last, so the campaign row is held only for the commit: the check
             // that this tick still has the campaign, and the lease for the page's
             // SQS calls.
@@ -356,6 +377,7 @@ impl Dispatcher {
             let report = TickReport {
                 deferred: outcome.deferred.len(),
                 skipped_consent: outcome.skipped_consent.len(),
+                skipped_limit: skipped_limit as usize,
                 invalid_number: outcome.invalid_number.len(),
                 ..TickReport::default()
             };
@@ -386,6 +408,31 @@ impl Dispatcher {
             locked,
             lost: false,
         })
+    }
+
+    /// A page's decisions: a marketing campaign's by the marketing rules, with
+    /// what they need read in the page's transaction.
+    async fn plan(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+        run: &mut Run,
+        due: &[DueRecipient],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(ContactId, Decision)>, DispatchError> {
+        if run.campaign.kind.consent_needed() != ConsentKind::Marketing {
+            return Ok(plan::plan(due, now, &run.quiet, &mut run.zones));
+        }
+        let rules = &self.config.marketing;
+        let ids: Vec<ContactId> = due.iter().map(|r| r.contact_id).collect();
+        let known = marketing::recipients(tx, &ids, rules.counts_since(now)).await?;
+        Ok(plan::plan_marketing(
+            due,
+            now,
+            &run.quiet,
+            rules,
+            self.config.business_timezone,
+            &known,
+        ))
     }
 
     /// Enqueues a page's sends; returns the indexes SQS did not take.

@@ -1,13 +1,18 @@
 //! The dispatch planner: for each due recipient, send now, defer to the next
-//! allowed minute of their quiet hours, or skip. Pure: the dispatcher reads the
-//! recipients and writes the decisions; this only decides.
+//! allowed minute of their quiet hours, or skip. A marketing campaign's
+//! recipients are planned by the marketing rules (the legal window on top of
+//! the campaign's own, in every zone their number may be in; the frequency
+//! cap). Pure: the dispatcher reads the recipients and writes the decisions;
+//! this only decides.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use smsbot_domain::ContactId;
+use smsbot_domain::marketing::LimitReason;
+use smsbot_domain::{ContactId, MarketingRules, MarketingVerdict, RecipientZones};
 use smsbot_store::campaign_recipients::{DueRecipient, Reachability};
+use smsbot_store::marketing::Recipient;
 
 use crate::quiet::QuietHours;
 
@@ -18,6 +23,8 @@ pub enum Decision {
     Defer(DateTime<Utc>),
     SkipConsent,
     InvalidNumber,
+    /// A marketing limit stops it for good.
+    SkipLimit(LimitReason),
 }
 
 /// Resolves contacts' zone names, falling back to the business timezone for a
@@ -81,6 +88,42 @@ pub fn plan(
         .collect()
 }
 
+/// Decisions for a page of due recipients of a marketing campaign, in order:
+/// `known` has what the marketing rules need about each contact (a contact
+/// missing from it is planned with nothing known).
+pub fn plan_marketing(
+    recipients: &[DueRecipient],
+    now: DateTime<Utc>,
+    quiet: &QuietHours,
+    rules: &MarketingRules,
+    business: Tz,
+    known: &HashMap<ContactId, Recipient>,
+) -> Vec<(ContactId, Decision)> {
+    recipients
+        .iter()
+        .map(|r| {
+            let decision = match r.reachability {
+                Reachability::Reachable => {
+                    let facts = known.get(&r.contact_id);
+                    let zones = RecipientZones::resolve(
+                        facts.and_then(|f| f.timezone.as_deref()),
+                        facts.and_then(|f| f.phone.as_deref()),
+                        business,
+                    );
+                    let already = facts.map_or(0, |f| f.marketing_sent);
+                    match rules.verdict(now, *quiet, &zones, already) {
+                        MarketingVerdict::Send { .. } => Decision::Send,
+                        MarketingVerdict::Wait(at) => Decision::Defer(at),
+                        MarketingVerdict::Skip(reason) => Decision::SkipLimit(reason),
+                    }
+                }
+                other => decide(other, business, now, quiet),
+            };
+            (r.contact_id, decision)
+        })
+        .collect()
+}
+
 /// The SQS delay that spreads `index` sends of one tick at `rate` per second.
 pub fn pacing_delay(index: usize, rate_per_second: i32, tick_seconds: i64) -> i32 {
     let rate = rate_per_second.max(1) as usize;
@@ -113,6 +156,53 @@ mod tests {
         assert!(matches!(
             decide(Reachability::Reachable, tz, now, &q),
             Decision::Defer(_)
+        ));
+    }
+
+    fn due(contact: i64) -> DueRecipient {
+        DueRecipient {
+            contact_id: ContactId::new(contact),
+            due_at: "2026-03-02T00:00:00Z".parse().unwrap(),
+            timezone: None,
+            reachability: Reachability::Reachable,
+        }
+    }
+
+    fn known(phone: &str, marketing_sent: i64) -> Recipient {
+        Recipient {
+            phone: Some(phone.to_owned()),
+            timezone: None,
+            marketing_sent,
+        }
+    }
+
+    #[test]
+    fn a_marketing_recipient_is_planned_in_the_zones_of_their_area_code_and_by_the_cap() {
+        // 08:30 in New York: 05:30 in Los Angeles.
+        let now: DateTime<Utc> = "2026-03-02T13:30:00Z".parse().unwrap();
+        let quiet = QuietHours::new(chrono::NaiveTime::MIN, chrono::NaiveTime::MIN);
+        let rules = MarketingRules::default();
+        let facts = HashMap::from([
+            (ContactId::new(1), known("+12125550101", 0)),
+            (ContactId::new(2), known("+14155550102", 0)),
+            (ContactId::new(3), known("+12125550103", 4)),
+        ]);
+        let decisions = plan_marketing(
+            &[due(1), due(2), due(3)],
+            now,
+            &quiet,
+            &rules,
+            chrono_tz::America::New_York,
+            &facts,
+        );
+        assert_eq!(decisions[0].1, Decision::Send);
+        assert_eq!(
+            decisions[1].1,
+            Decision::Defer("2026-03-02T16:00:00Z".parse().unwrap())
+        );
+        assert!(matches!(
+            decisions[2].1,
+            Decision::SkipLimit(LimitReason::FrequencyCap(_))
         ));
     }
 

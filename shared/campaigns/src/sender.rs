@@ -4,10 +4,13 @@
 //! Per record: lock the recipient (waiting for a dispatcher still writing it);
 //! act only if it is queued and its campaign running (a paused campaign's queued
 //! recipients go back to pending, so resume continues where it stopped); defer
-//! it if the record arrives in the contact's quiet hours; skip a contact who
-//! opted out; render and record the message once; hand it to the outbox, which
-//! claims it with consent and campaign state checked in the same statement,
-//! sends it and records a refusal on the recipient and the contact. A transient
+//! it if the record arrives in the contact's quiet hours (for a marketing
+//! campaign: outside the marketing rules' window in any zone the contact's
+//! number may be in); skip a contact who opted out, or is at the marketing
+//! frequency cap; render and record the message once; hand it to the outbox,
+//! which claims it with consent and campaign state checked in the same
+//! statement, checks the marketing limits once more, sends it and records a
+//! refusal on the recipient and the contact. A transient
 //! failure puts the recipient back to pending with a growing backoff (the
 //! dispatcher enqueues it again, so nobody is lost and sending slows down).
 //! Delivered and failed counts follow status callbacks through the database
@@ -23,12 +26,14 @@ use chrono_tz::Tz;
 use futures::FutureExt;
 use smsbot_config::metrics::{self, Metric};
 use smsbot_domain::campaign::{RenderContext, Template};
-use smsbot_domain::{ContactId, SmsBody};
+use smsbot_domain::{
+    CampaignKind, ConsentKind, ContactId, MarketingRules, MarketingVerdict, RecipientZones, SmsBody,
+};
 use smsbot_outbox::{Clock, DeliverError, Delivery, Outbox, SendFailure};
 use smsbot_store::campaign_recipients::{self as recipients, Reachability, SendContext, Unsent};
 use smsbot_store::messages::MessageId;
 use smsbot_store::outbound::{self, NewOutbound, Purpose};
-use smsbot_store::{Pool, StoreError, appointments};
+use smsbot_store::{Pool, StoreError, appointments, marketing};
 
 use crate::audience;
 use crate::outbound::OutboundMessage;
@@ -61,6 +66,8 @@ pub enum SendOutcome {
     /// Quiet hours where the contact is (the record came late): pending until then.
     Deferred(DateTime<Utc>),
     SkippedConsent,
+    /// A marketing limit stops it (the reason is recorded on the recipient).
+    SkippedLimit(String),
     InvalidNumber,
     Failed(String),
     /// Twilio was unavailable or throttling: pending again at this instant.
@@ -75,6 +82,8 @@ pub struct SenderConfig {
     pub max_attempts: i32,
     pub backoff_base: Duration,
     pub backoff_max: Duration,
+    /// The limits on marketing campaigns (broadcasts).
+    pub marketing: MarketingRules,
 }
 
 impl SenderConfig {
@@ -85,6 +94,7 @@ impl SenderConfig {
             max_attempts: 8,
             backoff_base: Duration::seconds(30),
             backoff_max: Duration::minutes(15),
+            marketing: MarketingRules::default(),
         }
     }
 
@@ -102,6 +112,14 @@ pub struct OutboundSender {
     outbox: Outbox,
     clock: Arc<dyn Clock>,
     config: SenderConfig,
+}
+
+/// Whether the recipient may be texted now.
+enum Moment {
+    Now,
+    Later(DateTime<Utc>),
+    /// Never: a marketing limit stops it, for this reason.
+    Never(String),
 }
 
 /// The recipient is ready: this message may be claimed and sent.
@@ -181,6 +199,7 @@ impl OutboundSender {
             Delivery::Refused(failure) => Ok(match failure {
                 SendFailure::OptedOutAtCarrier => SendOutcome::SkippedConsent,
                 SendFailure::InvalidRecipient { .. } => SendOutcome::InvalidNumber,
+                SendFailure::Limited(reason) => SendOutcome::SkippedLimit(reason.to_string()),
                 other => SendOutcome::Failed(other.to_string()),
             }),
         }
@@ -210,17 +229,20 @@ impl OutboundSender {
             tx.commit().await?;
             return Ok(Prepared::Done(SendOutcome::Paused));
         }
-        let tz = ctx
-            .contact_timezone
-            .as_deref()
-            .and_then(|name| name.trim().parse::<Tz>().ok())
-            .unwrap_or(self.config.business_timezone);
-        let quiet = QuietHours::new(ctx.quiet_start, ctx.quiet_end);
-        if ctx.reachability == Reachability::Reachable && quiet.is_quiet(now, tz) {
-            let at = quiet.next_allowed(now, tz);
-            recipients::defer_quiet(&tx, campaign_id, contact_id, at).await?;
-            tx.commit().await?;
-            return Ok(Prepared::Done(SendOutcome::Deferred(at)));
+        if ctx.reachability == Reachability::Reachable {
+            match self.moment(&tx, &ctx, contact_id, now).await? {
+                Moment::Now => {}
+                Moment::Later(at) => {
+                    recipients::defer_quiet(&tx, campaign_id, contact_id, at).await?;
+                    tx.commit().await?;
+                    return Ok(Prepared::Done(SendOutcome::Deferred(at)));
+                }
+                Moment::Never(reason) => {
+                    marketing::skip_recipients(&tx, campaign_id, &[contact_id], &reason).await?;
+                    tx.commit().await?;
+                    return Ok(Prepared::Done(SendOutcome::SkippedLimit(reason)));
+                }
+            }
         }
         let unsent = match ctx.reachability {
             Reachability::Reachable => None,
@@ -268,6 +290,48 @@ impl OutboundSender {
         recipients::attach_message(&tx, campaign_id, contact_id, id).await?;
         tx.commit().await?;
         Ok(Prepared::Ready(id))
+    }
+
+    /// Whether the recipient may be texted now: a marketing campaign's by the
+    /// marketing rules (counted afresh in the caller's transaction), any
+    /// other's by its quiet hours in the contact's zone.
+    async fn moment(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+        ctx: &SendContext,
+        contact_id: ContactId,
+        now: DateTime<Utc>,
+    ) -> Result<Moment, SendError> {
+        let quiet = QuietHours::new(ctx.quiet_start, ctx.quiet_end);
+        let business = self.config.business_timezone;
+        let is_marketing = CampaignKind::parse(&ctx.kind)
+            .is_ok_and(|kind| kind.consent_needed() == ConsentKind::Marketing);
+        if !is_marketing {
+            let tz = ctx
+                .contact_timezone
+                .as_deref()
+                .and_then(|name| name.trim().parse::<Tz>().ok())
+                .unwrap_or(business);
+            return Ok(if quiet.is_quiet(now, tz) {
+                Moment::Later(quiet.next_allowed(now, tz))
+            } else {
+                Moment::Now
+            });
+        }
+        let rules = &self.config.marketing;
+        let known = marketing::recipients(tx, &[contact_id], rules.counts_since(now)).await?;
+        let facts = known.get(&contact_id);
+        let zones = RecipientZones::resolve(
+            facts.and_then(|f| f.timezone.as_deref()),
+            facts.and_then(|f| f.phone.as_deref()),
+            business,
+        );
+        let already = facts.map_or(0, |f| f.marketing_sent);
+        Ok(match rules.verdict(now, quiet, &zones, already) {
+            MarketingVerdict::Send { .. } => Moment::Now,
+            MarketingVerdict::Wait(at) => Moment::Later(at),
+            MarketingVerdict::Skip(reason) => Moment::Never(reason.to_string()),
+        })
     }
 
     /// The message text, or why there can be none.

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::Duration;
+use smsbot_domain::MarketingWindow;
 
 use crate::ConfigError;
 use crate::settings::{MINUTES_PER_DAY, ranged};
@@ -26,6 +27,10 @@ pub struct EngineSettings {
     pub state_grace: Duration,
     /// `APPOINTMENT_COMPLETE_AFTER_MINUTES` (720).
     pub complete_after: Duration,
+    /// `MARKETING_WINDOW` (`08:00-21:00`): the local hours marketing texts may
+    /// arrive in, in every zone the recipient may be in; only narrower than
+    /// the default is accepted.
+    pub marketing_window: MarketingWindow,
 }
 
 impl EngineSettings {
@@ -63,6 +68,13 @@ impl EngineSettings {
                 0,
                 MINUTES_PER_DAY * 30,
             )?),
+            marketing_window: match vars.get("MARKETING_WINDOW").map(|v| v.trim()) {
+                None | Some("") => MarketingWindow::default(),
+                Some(raw) => MarketingWindow::parse(raw).map_err(|e| ConfigError::Invalid {
+                    name: "MARKETING_WINDOW",
+                    reason: e.to_string(),
+                })?,
+            },
         })
     }
 }
@@ -112,6 +124,22 @@ mod tests {
         assert!(refused("HOUSEKEEPING_INTERVAL_MINUTES", "0").is_some());
         assert!(refused("DISPATCH_REQUEUE_AFTER_MINUTES", "0").is_some());
         assert!(refused("REMINDER_HOURS_BEFORE", "0").is_some());
+    }
+
+    #[test]
+    fn a_marketing_window_wider_than_eight_to_nine_stops_start_up_with_a_clear_message() {
+        let vars = HashMap::from([("MARKETING_WINDOW".to_owned(), "07:00-21:00".to_owned())]);
+        let err = EngineSettings::from_vars(&vars).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "MARKETING_WINDOW is invalid: must lie within 08:00-21:00, the hours marketing \
+             texts are allowed in the recipient's local time; it may only be narrower"
+        );
+        let vars = HashMap::from([("MARKETING_WINDOW".to_owned(), "09:00-20:00".to_owned())]);
+        let narrower = EngineSettings::from_vars(&vars).unwrap().marketing_window;
+        assert_eq!(narrower.to_string(), "09:00-20:00");
+        let defaults = EngineSettings::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(defaults.marketing_window, MarketingWindow::LEGAL);
     }
 
     #[test]

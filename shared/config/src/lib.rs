@@ -7,11 +7,15 @@
 //! Must not fetch anything itself: I/O belongs to the adapters that call it.
 
 mod engine;
+pub mod limits;
+mod marketing;
 pub mod metrics;
 mod placeholder;
 mod settings;
 pub mod telemetry;
 
 pub use engine::EngineSettings;
+pub use limits::LimitSettings;
+pub use marketing::MarketingSettings;
 pub use placeholder::PLACEHOLDER_TOKEN;
 pub use settings::{ConfigError, SECRET_KEYS, Sender, Settings};

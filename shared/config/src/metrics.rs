@@ -30,6 +30,17 @@ pub enum Metric {
     InboundDrained,
     /// Parked inbound SMS the queue did not take this time (they stay parked).
     InboundDrainFailed,
+    /// An inbound SMS beyond its number's rate limit: recorded, not understood,
+    /// not answered.
+    InboundRateLimited,
+    /// Calls made to the LLM.
+    LlmCalls,
+    /// A message the LLM would have been asked about, understood offline
+    /// because the day's LLM budget was spent.
+    LlmBudgetExhausted,
+    /// The DynamoDB counters (rate limit or LLM budget) did not answer: the
+    /// message was let through unchecked.
+    RateLimiterUnavailable,
 }
 
 impl Metric {
@@ -47,6 +58,10 @@ impl Metric {
             Self::InboundRefused => "InboundRefused",
             Self::InboundDrained => "InboundDrained",
             Self::InboundDrainFailed => "InboundDrainFailed",
+            Self::InboundRateLimited => "InboundRateLimited",
+            Self::LlmCalls => "LlmCalls",
+            Self::LlmBudgetExhausted => "LlmBudgetExhausted",
+            Self::RateLimiterUnavailable => "RateLimiterUnavailable",
         }
     }
 }

@@ -9,6 +9,8 @@ use smsbot_domain::{MessagingServiceSid, PhoneNumber, Region, Timezone};
 use url::Url;
 
 use crate::engine::EngineSettings;
+use crate::limits::LimitSettings;
+use crate::marketing::MarketingSettings;
 use crate::placeholder::is_placeholder;
 
 /// Variables that may come from the Secrets Manager secret instead of the
@@ -84,6 +86,10 @@ pub struct Settings {
     pub llm_confidence_threshold: f32,
     /// Campaign dispatch, sending, reminders and housekeeping.
     pub engine: EngineSettings,
+    /// The inbound rate limit and the daily LLM budget.
+    pub limits: LimitSettings,
+    /// The marketing opt-in keyword and frequency cap.
+    pub marketing: MarketingSettings,
     /// Secret keys whose value is still a deployment placeholder; the accessors
     /// of those values refuse them.
     placeholders: BTreeSet<&'static str>,
@@ -205,6 +211,8 @@ impl Settings {
                 },
             },
             engine: EngineSettings::from_vars(vars)?,
+            limits: LimitSettings::from_vars(vars)?,
+            marketing: MarketingSettings::from_vars(vars)?,
             placeholders: SECRET_KEYS
                 .iter()
                 .copied()
@@ -375,6 +383,8 @@ impl fmt::Debug for Settings {
             .field("conversation_ttl_minutes", &self.conversation_ttl_minutes)
             .field("llm_confidence_threshold", &self.llm_confidence_threshold)
             .field("engine", &self.engine)
+            .field("limits", &self.limits)
+            .field("marketing", &self.marketing)
             .field("placeholders", &self.placeholders)
             .finish()
     }

@@ -35,6 +35,7 @@ fn policy() -> Policy {
         offers_per_reply: 3,
         min_confidence: 0.5,
         profile: Default::default(),
+        marketing: Default::default(),
     }
 }
 

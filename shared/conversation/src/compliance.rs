@@ -28,6 +28,11 @@ pub enum Keyword {
     Yes,
     /// HELP, INFO.
     Help,
+    /// The business's marketing opt-in word (JOIN unless configured otherwise):
+    /// marketing consent, with service consent. Only
+    /// `crate::marketing::MarketingOptIn::classify` finds it, since the word is
+    /// a setting.
+    MarketingOptIn,
 }
 
 const OPT_OUT: &[&str] = &[

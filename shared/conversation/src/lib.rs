@@ -2,18 +2,23 @@
 //! one, an appointment.
 //!
 //! Owns compliance keywords, the state machine, the dialogue, reply texts, the
-//! turn use case and the SQS batch handler shared by the Lambda and the local
+//! turn use case with its limits (the per-number rate limit, the daily LLM
+//! budget) and the SQS batch handler shared by the Lambda and the local
 //! process. Bookings themselves are made by the store's scheduling engine and
 //! replies leave through the outbox; this crate must not hold SQL, send SMS
 //! itself or call AWS directly.
 
 pub mod business_questions;
 pub mod compliance;
+pub mod counters;
 mod dialogue;
+pub mod llm_budget;
+pub mod marketing;
 mod moving;
 mod own_appointments;
 mod phrases;
 pub mod policy;
+pub mod rate_limit;
 pub mod replies;
 pub mod short_answer;
 pub mod state;
@@ -22,7 +27,11 @@ pub mod weekly_hours;
 pub mod window;
 pub mod worker;
 
+pub use counters::Counters;
+pub use llm_budget::DailyLlmBudget;
+pub use marketing::MarketingOptIn;
 pub use policy::{BusinessProfile, Policy};
+pub use rate_limit::InboundRateLimiter;
 pub use turn::{Conversation, TurnError, TurnOutcome};
 pub use weekly_hours::WeeklyHours;
 pub use worker::handle_batch;

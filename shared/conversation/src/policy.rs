@@ -1,5 +1,6 @@
 //! The business's scheduling policy: lead time, horizon, cap, conversation expiry.
 
+use crate::marketing::MarketingOptIn;
 use crate::weekly_hours::{HoursError, WeeklyHours};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -22,6 +23,8 @@ pub struct Policy {
     pub min_confidence: f32,
     /// What the bot says about the business when asked.
     pub profile: BusinessProfile,
+    /// The marketing opt-in keyword (JOIN) and the frequency it promises.
+    pub marketing: MarketingOptIn,
 }
 
 /// The business as the bot describes it: hours, address, phone.
@@ -55,6 +58,7 @@ impl Policy {
                 address: settings.business_address.clone(),
                 phone: settings.business_phone.clone(),
             },
+            marketing: MarketingOptIn::from_settings(&settings.marketing),
         })
     }
 

@@ -8,6 +8,7 @@ use crate::business_questions::BusinessQuestion;
 use crate::policy::BusinessProfile;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use smsbot_domain::marketing::FrequencyCap;
 
 use crate::state::{Listed, Offer};
 
@@ -239,6 +240,38 @@ pub fn opted_out(business: &str) -> String {
     )
 }
 
+/// The confirmation of a marketing opt-in (JOIN): who is texting, how often,
+/// what it may cost and how to stop, as carriers require.
+pub fn joined(business: &str, frequency: Option<&FrequencyCap>) -> String {
+    let frequency = match frequency {
+        Some(cap) => format!("{}.", often(cap)),
+        None => "Msg frequency varies.".to_owned(),
+    };
+    format!(
+        "{business}: you're signed up for offers by text, {frequency} \
+         Msg&data rates may apply. Reply STOP to opt out, HELP for help."
+    )
+}
+
+/// A frequency cap as the customer is told it: "up to 4 msgs/month".
+fn often(cap: &FrequencyCap) -> String {
+    let messages = match cap.max() {
+        1 => "1 msg".to_owned(),
+        n => format!("{n} msgs"),
+    };
+    let hours = cap.per().num_hours();
+    let period = match (hours % 24, hours / 24) {
+        (0, 1) => "day".to_owned(),
+        (0, 7) => "week".to_owned(),
+        (0, 30) => "month".to_owned(),
+        (0, 365) => "year".to_owned(),
+        (0, days) => format!("{days} days"),
+        _ if hours == 1 => "hour".to_owned(),
+        _ => format!("{hours} hours"),
+    };
+    format!("up to {messages}/{period}")
+}
+
 pub fn opted_in() -> &'static str {
     "You're subscribed again and can book by text. Reply STOP to opt out, HELP for help."
 }
@@ -258,6 +291,28 @@ mod tests {
 
     fn segments(text: &str) -> u32 {
         SmsBody::parse(text).unwrap().segments()
+    }
+
+    #[test]
+    fn the_join_confirmation_names_the_business_the_frequency_the_cost_and_stop() {
+        let cap = FrequencyCap::default();
+        assert_eq!(
+            joined("Bright Smile", Some(&cap)),
+            "Bright Smile: you're signed up for offers by text, up to 4 msgs/month. \
+             Msg&data rates may apply. Reply STOP to opt out, HELP for help."
+        );
+        let uncapped = joined("Bright Smile", None);
+        assert!(uncapped.contains("Msg frequency varies."), "{uncapped}");
+        assert_eq!(segments(&joined("Bright Smile", Some(&cap))), 1);
+    }
+
+    #[test]
+    fn a_frequency_is_told_in_the_plainest_period() {
+        let told = |raw: &str| often(&FrequencyCap::parse(raw).unwrap());
+        assert_eq!(told("1/7d"), "up to 1 msg/week");
+        assert_eq!(told("2/1d"), "up to 2 msgs/day");
+        assert_eq!(told("10/90d"), "up to 10 msgs/90 days");
+        assert_eq!(told("3/12h"), "up to 3 msgs/12 hours");
     }
 
     #[test]
@@ -298,6 +353,10 @@ mod tests {
                 already_hold(shown[0].starts_at, shown[1].starts_at, tz())
             ),
             something_went_wrong("Bright Smile Dental Clinic of Springfield"),
+            joined(
+                "Bright Smile Dental Clinic of Springfield",
+                Some(&FrequencyCap::parse("100/365d").unwrap()),
+            ),
             reminder(
                 "Bright Smile Dental Clinic of Springfield",
                 shown[0].starts_at,

@@ -5,6 +5,10 @@
 //! conversation step, and record the reply. Only after commit is the reply handed
 //! to the outbox, which sends it at most once. A redelivered message finds its
 //! reply already recorded and only finishes delivering it.
+//!
+//! Compliance keywords come first, then the sender's rate limit, then
+//! understanding: a message over the limit is recorded but neither understood
+//! (no LLM) nor answered, while a STOP always works.
 
 use std::sync::Arc;
 
@@ -19,9 +23,10 @@ use smsbot_store::{Pool, StoreError, consent, contacts, conversations};
 
 use smsbot_config::metrics::{self, Metric};
 
-use crate::compliance::{self, Keyword};
+use crate::compliance::Keyword;
 use crate::dialogue::{Next, Step};
 use crate::policy::Policy;
+use crate::rate_limit::{Admission, InboundRateLimiter};
 use crate::replies;
 use crate::state::State;
 
@@ -81,6 +86,8 @@ pub enum TurnOutcome {
     },
     OptedOut,
     NoReply,
+    /// Over the sender's rate limit: recorded, not understood, not answered.
+    RateLimited,
     Duplicate,
     /// The turn failed for good; the customer was told so.
     Apologised,
@@ -96,6 +103,8 @@ enum Heard {
         understanding: Understanding,
         yes: bool,
     },
+    /// Over the sender's rate limit, so not understood; `yes` as for words.
+    Limited { yes: bool },
 }
 
 /// What a turn's transaction does after recording the inbound message.
@@ -153,6 +162,7 @@ pub struct Conversation {
     outbox: Outbox,
     clock: Arc<dyn Clock>,
     policy: Policy,
+    rate_limit: Option<InboundRateLimiter>,
 }
 
 /// A committed turn: its outcome, and the reply to deliver if any.
@@ -176,7 +186,14 @@ impl Conversation {
             outbox,
             clock,
             policy,
+            rate_limit: None,
         }
+    }
+
+    /// The same conversation, limiting how many messages a number may send.
+    pub fn with_rate_limit(mut self, rate_limit: InboundRateLimiter) -> Self {
+        self.rate_limit = Some(rate_limit);
+        self
     }
 
     pub async fn handle(&self, sms: &InboundSms) -> Result<TurnOutcome, TurnError> {
@@ -205,15 +222,23 @@ impl Conversation {
         Ok(decided.outcome)
     }
 
-    /// Keywords first; anything else is understood. Understanding may call an
-    /// LLM, so it happens before the turn takes any lock.
+    /// Keywords first, then the rate limit; anything else is understood.
+    /// Understanding may call an LLM, so it happens before the turn takes any lock.
     async fn hear(&self, sms: &InboundSms, now: DateTime<Utc>) -> Heard {
-        let keyword = compliance::classify(sms.body.as_str(), sms.opt_out_type.as_deref());
+        let keyword = self
+            .policy
+            .marketing
+            .classify(sms.body.as_str(), sms.opt_out_type.as_deref());
         let yes = match keyword {
             Some(Keyword::Yes) => true,
             None => false,
             Some(other) => return Heard::Keyword(other),
         };
+        if let Some(limit) = &self.rate_limit
+            && limit.admit(&sms.from, now).await == Admission::Limited
+        {
+            return Heard::Limited { yes };
+        }
         let local_now = now.with_timezone(&self.policy.timezone);
         Heard::Words {
             understanding: self
@@ -315,8 +340,18 @@ impl Conversation {
                     ConsentState::OptedOut => Answer::silent(TurnOutcome::NoReply),
                 }
             }
+            // JOIN: marketing consent (and service consent), confirmed with the
+            // business, the frequency and how to stop, whatever the consent was.
+            (Heard::Keyword(Keyword::MarketingOptIn), _) => Answer::compliance_reply(
+                TurnOutcome::Replied { state: "idle" },
+                self.policy
+                    .marketing
+                    .record(tx, contact, sms, &self.policy.business_name, now)
+                    .await?,
+            ),
             (Heard::Keyword(Keyword::OptIn), _)
-            | (Heard::Words { yes: true, .. }, ConsentState::OptedOut) => {
+            | (Heard::Words { yes: true, .. }, ConsentState::OptedOut)
+            | (Heard::Limited { yes: true }, ConsentState::OptedOut) => {
                 consent::set_consent(
                     tx,
                     contact,
@@ -327,6 +362,7 @@ impl Conversation {
                 .await?;
                 Answer::idle_reply(replies::opted_in().to_owned())
             }
+            (Heard::Limited { .. }, _) => Answer::silent(TurnOutcome::RateLimited),
             // Nothing else reaches an opted-out number: Twilio would refuse it
             // (21610) and answers HELP from a blocked number itself.
             (_, ConsentState::OptedOut) => Answer::silent(TurnOutcome::NoReply),

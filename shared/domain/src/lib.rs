@@ -13,21 +13,30 @@ pub mod campaign;
 pub mod consent;
 pub mod ids;
 pub mod inbound;
+pub mod marketing;
 pub mod message;
+mod nanp_timezones;
 pub mod phone;
 pub mod quiet;
+pub mod recipient_zones;
+pub mod sending_window;
 pub mod sid;
 pub mod sms_body;
 pub mod timezone;
 
 pub use appointment::AppointmentStatus;
 pub use campaign::{CampaignKind, CampaignStatus, Template, TemplateError};
-pub use consent::{ConsentSource, ConsentState, UnknownConsent};
+pub use consent::{
+    ConsentActor, ConsentEvidence, ConsentKind, ConsentSource, ConsentState, ConsentStatus,
+    OptInKeyword,
+};
 pub use ids::{AppointmentId, CampaignId, ContactId, MessageId, ProviderId, SlotId};
 pub use inbound::{InboundSms, InboundSmsError};
+pub use marketing::{MarketingRules, MarketingVerdict, MarketingWindow};
 pub use message::{MessageDirection, MessageStatus};
 pub use phone::{MaskedPhone, PhoneError, PhoneNumber, Region};
 pub use quiet::QuietHours;
+pub use recipient_zones::RecipientZones;
 pub use sid::{AccountSid, MessageSid, MessagingServiceSid, SidError};
 pub use sms_body::{Encoding, SmsBody, SmsBodyError};
 pub use timezone::{Timezone, TimezoneError};

@@ -2,8 +2,9 @@
 //!
 //! Owns `QuietHours` (a local wall-clock window, by default 21:00–08:00, which may
 //! wrap midnight; `start == end` means no quiet hours), and the instants just
-//! after and just before a quiet period, computed so that daylight-saving
-//! changes neither let a message through nor lose a day. Pure: no I/O, no clock.
+//! after and just before a quiet period and the one it begins at, computed so
+//! that daylight-saving changes neither let a message through nor lose a day.
+//! Pure: no I/O, no clock.
 
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -86,6 +87,33 @@ impl QuietHours {
             Some(c) if c < at && !self.is_quiet(c, tz) => c,
             _ => self.step(at, tz, Duration::minutes(-1)),
         }
+    }
+
+    /// `at` itself when it is quiet, else the instant the next quiet period
+    /// begins (the local start time; in a DST gap, the first valid minute
+    /// after it). `None` when there are no quiet hours.
+    pub fn next_quiet(&self, at: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
+        if self.start == self.end {
+            return None;
+        }
+        if self.is_quiet(at, tz) {
+            return Some(at);
+        }
+        let date = at.with_timezone(&tz).date_naive();
+        for day in [date, next_day(date)] {
+            let candidate = first_instant_at_or_after(day.and_time(self.start), tz, at);
+            if let Some(c) = candidate.filter(|c| *c > at && self.is_quiet(*c, tz)) {
+                return Some(c);
+            }
+        }
+        let mut t = at;
+        for _ in 0..(2 * 24 * 60) {
+            t += Duration::minutes(1);
+            if self.is_quiet(t, tz) {
+                return Some(t);
+            }
+        }
+        None
     }
 
     /// The fallback: walk minute by minute (at most two days) to an allowed one.
@@ -251,6 +279,51 @@ mod tests {
             q.last_allowed_at_or_before(late, ny),
             local(ny, "2026-03-02T20:59:00")
         );
+    }
+
+    #[test]
+    fn the_next_quiet_period_begins_at_the_local_start_time() {
+        let ny = tz("America/New_York");
+        let q = QuietHours::default();
+        let noon = local(ny, "2026-03-02T12:00:00");
+        assert_eq!(
+            q.next_quiet(noon, ny),
+            Some(local(ny, "2026-03-02T21:00:00"))
+        );
+        let late = local(ny, "2026-03-02T22:00:00");
+        assert_eq!(q.next_quiet(late, ny), Some(late));
+        assert_eq!(
+            QuietHours::new(hm(9, 0), hm(9, 0)).next_quiet(noon, ny),
+            None
+        );
+    }
+
+    #[test]
+    fn a_quiet_start_skipped_by_spring_forward_begins_at_the_first_valid_minute() {
+        // New York skips 02:00–03:00 on 2026-03-08.
+        let ny = tz("America/New_York");
+        let q = QuietHours::new(hm(2, 30), hm(8, 0));
+        let at = local(ny, "2026-03-08T01:00:00");
+        assert_eq!(q.next_quiet(at, ny), Some(local(ny, "2026-03-08T03:00:00")));
+    }
+
+    #[test]
+    fn no_minute_before_the_next_quiet_period_is_quiet_across_zones_and_hours() {
+        let q = QuietHours::new(hm(20, 30), hm(9, 15));
+        let start: DateTime<Utc> = "2026-10-30T00:00:00Z".parse().unwrap();
+        for zone in ["America/New_York", "Europe/London", "Asia/Kathmandu"] {
+            let z = tz(zone);
+            for h in 0..(24 * 4) {
+                let at = start + Duration::minutes(h * 53);
+                let next = q.next_quiet(at, z).unwrap();
+                assert!(next >= at && q.is_quiet(next, z), "{zone} {at}");
+                let mut t = at;
+                while t + Duration::minutes(1) < next {
+                    assert!(!q.is_quiet(t, z), "{zone}: {t} is quiet before {next}");
+                    t += Duration::minutes(1);
+                }
+            }
+        }
     }
 
     #[test]

@@ -14,10 +14,12 @@
 //! then [`understand`]. The trainer reads the same features the re-scorer
 //! scores, so the features must not depend on the classification they feed.
 //! [`understander`] puts the rules and the optional LLM ([`openrouter`], the
-//! only module that calls the network) behind one async trait.
+//! only module that calls the network) behind one async trait, asking the
+//! LLM only within its daily [`budget`].
 //! Must not (outside `openrouter`): call the network, read the clock (the
 //! caller passes `now`), or panic on any input.
 
+pub mod budget;
 mod calendar;
 pub mod date;
 pub mod eval;
@@ -35,6 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use prepare::{Prepared, prepare};
 
+pub use budget::{Allowance, LlmBudget};
 pub use intent::{Direction, Intent};
 pub use openrouter::{LlmError, OpenRouterClient, OpenRouterConfig, OpenRouterConfigError};
 pub use understander::{HybridStats, HybridUnderstander, OfflineUnderstander, Understander};

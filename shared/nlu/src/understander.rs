@@ -4,18 +4,24 @@
 //! [`OfflineUnderstander`] (the rules of this crate, no network) and
 //! [`HybridUnderstander`]: offline first; only when the offline confidence is
 //! below the threshold and an LLM is configured, the LLM; on any LLM failure
-//! the offline answer, with the reason logged at warn. It counts LLM calls
-//! and fallbacks for metrics.
+//! the offline answer, with the reason logged at warn. With a daily budget
+//! ([`LlmBudget`]) each call it is about to make is first taken from the
+//! budget; when the day's budget is spent, the offline answer. It counts LLM
+//! calls, fallbacks and refusals for metrics.
 //!
 //! Must not: book anything or look at conversation state (an understanding is
 //! all it returns), or log the message text (reasons only).
 
+use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use smsbot_config::metrics::{self, Metric};
 
+use crate::budget::{Allowance, LlmBudget};
 use crate::openrouter::OpenRouterClient;
 use crate::{DEFAULT_LLM_THRESHOLD, Understanding};
 
@@ -48,17 +54,32 @@ pub struct HybridStats {
     pub llm_calls: u64,
     /// LLM calls that failed, so the offline answer was used.
     pub llm_fallbacks: u64,
+    /// Messages the LLM would have been asked about when the day's budget was
+    /// spent (understood offline; not counted in `llm_calls`).
+    pub llm_budget_exhausted: u64,
 }
 
 /// Offline first, the LLM only for what the rules are unsure of.
-#[derive(Debug)]
 pub struct HybridUnderstander {
     offline: OfflineUnderstander,
     llm: Option<OpenRouterClient>,
     threshold: f32,
+    budget: Option<Arc<dyn LlmBudget>>,
     messages: AtomicU64,
     llm_calls: AtomicU64,
     llm_fallbacks: AtomicU64,
+    llm_budget_exhausted: AtomicU64,
+}
+
+impl fmt::Debug for HybridUnderstander {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HybridUnderstander")
+            .field("llm", &self.llm)
+            .field("threshold", &self.threshold)
+            .field("budget", &self.budget.is_some())
+            .field("stats", &self.stats())
+            .finish()
+    }
 }
 
 impl HybridUnderstander {
@@ -70,10 +91,19 @@ impl HybridUnderstander {
             offline: OfflineUnderstander,
             llm,
             threshold,
+            budget: None,
             messages: AtomicU64::new(0),
             llm_calls: AtomicU64::new(0),
             llm_fallbacks: AtomicU64::new(0),
+            llm_budget_exhausted: AtomicU64::new(0),
         }
+    }
+
+    /// The same policy, taking every LLM call from `budget` first.
+    #[must_use]
+    pub fn with_budget(mut self, budget: Arc<dyn LlmBudget>) -> Self {
+        self.budget = Some(budget);
+        self
     }
 
     /// Offline only: the default without an OpenRouter key.
@@ -101,6 +131,7 @@ impl HybridUnderstander {
             messages: self.messages.load(Ordering::Relaxed),
             llm_calls: self.llm_calls.load(Ordering::Relaxed),
             llm_fallbacks: self.llm_fallbacks.load(Ordering::Relaxed),
+            llm_budget_exhausted: self.llm_budget_exhausted.load(Ordering::Relaxed),
         }
     }
 }
@@ -135,7 +166,20 @@ impl Understander for HybridUnderstander {
         if !offline.low_confidence(self.threshold) {
             return offline;
         }
+        if let Some(budget) = &self.budget
+            && budget.take_one(now.with_timezone(&Utc)).await == Allowance::Exhausted
+        {
+            self.llm_budget_exhausted.fetch_add(1, Ordering::Relaxed);
+            metrics::count(Metric::LlmBudgetExhausted, 1);
+            tracing::warn!(
+                offline_intent = offline.intent.as_str(),
+                offline_confidence = offline.confidence,
+                "the day's LLM budget is spent; using the offline answer"
+            );
+            return offline;
+        }
         self.llm_calls.fetch_add(1, Ordering::Relaxed);
+        metrics::count(Metric::LlmCalls, 1);
         match llm.understand(text, now).await {
             Ok(answer) => {
                 tracing::debug!(
@@ -148,7 +192,7 @@ impl Understander for HybridUnderstander {
             }
             Err(error) => {
                 self.llm_fallbacks.fetch_add(1, Ordering::Relaxed);
-                smsbot_config::metrics::count(smsbot_config::metrics::Metric::LlmFallbacks, 1);
+                metrics::count(Metric::LlmFallbacks, 1);
                 tracing::warn!(
                     reason = %error,
                     model = llm.model(),

@@ -2,15 +2,17 @@
 //! OpenRouter: when the LLM is asked, what it is sent, and how every kind of
 //! failure falls back to the offline answer.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use chrono_tz::Tz;
 use serde_json::json;
 use smsbot_nlu::{
-    DEFAULT_LLM_THRESHOLD, HybridStats, HybridUnderstander, Intent, LlmError, OpenRouterClient,
-    OpenRouterConfig, Understander, understand,
+    Allowance, DEFAULT_LLM_THRESHOLD, HybridStats, HybridUnderstander, Intent, LlmBudget, LlmError,
+    OpenRouterClient, OpenRouterConfig, Understander, understand,
 };
 use smsbot_test_support::openrouter_standin::{OpenRouterStandIn, Reply};
 
@@ -49,6 +51,7 @@ fn stats(calls: u64, fallbacks: u64) -> HybridStats {
         messages: 1,
         llm_calls: calls,
         llm_fallbacks: fallbacks,
+        llm_budget_exhausted: 0,
     }
 }
 
@@ -238,7 +241,89 @@ async fn scripted_replies_are_used_in_order_then_the_default() {
         HybridStats {
             messages: 2,
             llm_calls: 2,
-            llm_fallbacks: 1
+            llm_fallbacks: 1,
+            llm_budget_exhausted: 0,
         }
     );
+}
+
+/// A budget of `left` calls, kept in memory; records the instants it was asked at.
+struct Calls {
+    left: Mutex<u32>,
+    asked_at: Mutex<Vec<DateTime<Utc>>>,
+}
+
+impl Calls {
+    fn of(left: u32) -> Arc<Self> {
+        Arc::new(Self {
+            left: Mutex::new(left),
+            asked_at: Mutex::new(Vec::new()),
+        })
+    }
+}
+
+#[async_trait]
+impl LlmBudget for Calls {
+    async fn take_one(&self, now: DateTime<Utc>) -> Allowance {
+        self.asked_at.lock().unwrap().push(now);
+        let mut left = self.left.lock().unwrap();
+        if *left == 0 {
+            return Allowance::Exhausted;
+        }
+        *left -= 1;
+        Allowance::Granted
+    }
+}
+
+#[tokio::test]
+async fn with_a_budget_of_two_the_third_unclear_message_is_understood_offline() {
+    let llm = OpenRouterStandIn::start().await;
+    llm.always(booking_answer());
+    let budget = Calls::of(2);
+    let understander = hybrid(config(&llm)).with_budget(budget.clone());
+
+    let first = understander.understand(UNCLEAR, now()).await;
+    let second = understander.understand(UNCLEAR, now()).await;
+    let third = understander.understand(UNCLEAR, now()).await;
+
+    assert_eq!(first.intent, Intent::Book);
+    assert_eq!(second.intent, Intent::Book);
+    assert_eq!(third, understand(UNCLEAR, now()));
+    assert_eq!(llm.calls(), 2);
+    assert_eq!(
+        understander.stats(),
+        HybridStats {
+            messages: 3,
+            llm_calls: 2,
+            llm_fallbacks: 0,
+            llm_budget_exhausted: 1,
+        }
+    );
+    assert_eq!(
+        budget.asked_at.lock().unwrap().last().copied(),
+        Some(now().with_timezone(&Utc)),
+        "the budget is asked about the message's instant"
+    );
+}
+
+#[tokio::test]
+async fn a_message_the_rules_are_sure_of_spends_nothing_from_the_budget() {
+    let llm = OpenRouterStandIn::start().await;
+    let budget = Calls::of(1);
+    let understander = hybrid(config(&llm)).with_budget(budget.clone());
+
+    understander.understand(CLEAR, now()).await;
+
+    assert!(budget.asked_at.lock().unwrap().is_empty());
+    assert_eq!(*budget.left.lock().unwrap(), 1);
+}
+
+#[tokio::test]
+async fn without_an_llm_the_budget_is_never_asked() {
+    let budget = Calls::of(1);
+    let understander = HybridUnderstander::offline_only().with_budget(budget.clone());
+
+    understander.understand(UNCLEAR, now()).await;
+
+    assert!(budget.asked_at.lock().unwrap().is_empty());
 }

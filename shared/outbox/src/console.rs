@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use smsbot_domain::{MessageSid, PhoneNumber};
 use smsbot_twilio::MessageStatus;
 
-use crate::port::{SendFailure, SentSms, SmsSender};
+use crate::port::{SendFailure, SendOptions, SentSms, SmsSender};
 
 #[derive(Default)]
 pub struct ConsoleSender {
@@ -61,7 +61,13 @@ impl ConsoleSender {
 
 #[async_trait]
 impl SmsSender for ConsoleSender {
-    async fn send(&self, to: &PhoneNumber, body: &str) -> Result<SentSms, SendFailure> {
+    /// The console delivers at once: a validity period has nothing to expire.
+    async fn send(
+        &self,
+        to: &PhoneNumber,
+        body: &str,
+        _options: &SendOptions,
+    ) -> Result<SentSms, SendFailure> {
         self.counter.fetch_add(1, Ordering::Relaxed);
         let sid = MessageSid::parse(&format!("SM{}", uuid::Uuid::new_v4().simple()))
             .map_err(|e| SendFailure::Transient(Box::new(e)))?;

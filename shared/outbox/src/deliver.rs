@@ -1,5 +1,7 @@
 //! `Outbox::deliver`: claim → (look up an earlier attempt) → check the moment
-//! → send → record, the same for every kind of message.
+//! (quiet hours; for a marketing text the frequency cap, the window in every
+//! zone the recipient may be in and its validity period) → send → record, the
+//! same for every kind of message.
 //!
 //! At most one SMS per recorded message: a claim marks the message in doubt
 //! before the send, and only an answer that proves the provider did not take
@@ -14,11 +16,12 @@ use std::sync::Arc;
 use chrono::Duration;
 use chrono_tz::Tz;
 use smsbot_config::metrics::{self, Metric};
-use smsbot_domain::{MessageId, PhoneNumber, QuietHours};
-use smsbot_store::outbound::{self, Claim, ClaimedSend, Refusal, SendKind};
-use smsbot_store::{Pool, StoreError};
+use smsbot_domain::{MarketingRules, MessageId, PhoneNumber};
+use smsbot_store::outbound::{self, Claim, ClaimedSend, Refusal};
+use smsbot_store::{Pool, StoreError, marketing};
 
 use crate::clock::Clock;
+use crate::moment::{Moment, moment};
 use crate::port::{SendFailure, SentSms, SmsSender};
 
 /// How long one worker may hold an unsent message before another may retry it.
@@ -47,7 +50,9 @@ pub enum Delivery {
     /// being looked up at the provider when the outcome is unknown).
     Retry(SendFailure),
     /// Refused for good and recorded: the message failed, and a carrier opt-out
-    /// or an invalid number was recorded on the contact (and campaign recipient).
+    /// or an invalid number was recorded on the contact (and campaign recipient);
+    /// or a marketing limit stopped it before it was sent
+    /// ([`SendFailure::Limited`], recorded on its recipient with the reason).
     Refused(SendFailure),
 }
 
@@ -69,8 +74,10 @@ pub struct Outbox {
     pool: Pool,
     sender: Arc<dyn SmsSender>,
     clock: Arc<dyn Clock>,
-    /// Where a contact is when their own timezone is unknown.
+    /// Where a contact is when their own timezone is unknown (and, for a
+    /// marketing text, their number says nothing either).
     business_timezone: Tz,
+    marketing: MarketingRules,
 }
 
 impl Outbox {
@@ -85,7 +92,15 @@ impl Outbox {
             sender,
             clock,
             business_timezone,
+            marketing: MarketingRules::default(),
         }
+    }
+
+    /// The same outbox under these marketing limits (by default 08:00–21:00
+    /// and four texts in thirty days).
+    pub fn with_marketing(mut self, rules: MarketingRules) -> Self {
+        self.marketing = rules;
+        self
     }
 
     /// Sends a recorded outbound message unless it was sent already, must not
@@ -121,11 +136,32 @@ impl Outbox {
                 }
             }
         }
-        if let Some(until) = self.quiet_until(&claimed, now) {
-            outbound::release(&self.pool, message).await?;
-            return Ok(Delivery::Deferred(until));
-        }
-        match self.sender.send(&to, &claimed.body).await {
+        let options = match moment(
+            &self.pool,
+            &self.marketing,
+            self.business_timezone,
+            &claimed,
+            now,
+        )
+        .await?
+        {
+            Moment::Now { options, marketing } => {
+                if marketing {
+                    marketing::stamp_sent_at(&self.pool, message, now).await?;
+                }
+                options
+            }
+            Moment::Later(until) => {
+                outbound::release(&self.pool, message).await?;
+                return Ok(Delivery::Deferred(until));
+            }
+            Moment::Never(reason) => {
+                tracing::info!(message_id = message.get(), %reason, "marketing text stopped by a limit");
+                marketing::skip_message(&self.pool, message, &reason.to_string()).await?;
+                return Ok(Delivery::Refused(SendFailure::Limited(reason)));
+            }
+        };
+        match self.sender.send(&to, &claimed.body, &options).await {
             Ok(sent) => self.sent(message, sent).await,
             Err(failure) if failure.may_have_been_sent() => {
                 // The lease and the doubt stay: a retry waits for the lease to
@@ -171,26 +207,6 @@ impl Outbox {
             }
         }
         Ok(None)
-    }
-
-    /// When a message we start must wait: quiet hours where the contact is.
-    /// Replies answer the contact's own text, so they go at any hour.
-    fn quiet_until(
-        &self,
-        claimed: &ClaimedSend,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Option<chrono::DateTime<chrono::Utc>> {
-        let quiet = match claimed.kind {
-            SendKind::Reply => return None,
-            SendKind::Campaign { quiet } => quiet,
-            SendKind::Initiated => QuietHours::default(),
-        };
-        let tz = claimed
-            .timezone
-            .as_deref()
-            .and_then(|name| name.trim().parse::<Tz>().ok())
-            .unwrap_or(self.business_timezone);
-        quiet.is_quiet(now, tz).then(|| quiet.next_allowed(now, tz))
     }
 
     async fn sent(&self, message: MessageId, sent: SentSms) -> Result<Delivery, DeliverError> {

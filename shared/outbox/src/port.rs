@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use smsbot_domain::marketing::LimitReason;
 use smsbot_domain::{MessageSid, PhoneNumber};
 use smsbot_twilio::{ErrorClass, MessageStatus, SendError, TwilioErrorCode};
 
@@ -38,6 +39,10 @@ pub enum SendFailure {
     /// the provider says it does not have it.
     #[error("the outcome of the send is unknown")]
     OutcomeUnknown(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Not sent, by our own rule: a marketing limit stops this text (the
+    /// frequency cap, or no window common to every zone the recipient may be in).
+    #[error("{0}")]
+    Limited(LimitReason),
 }
 
 impl SendFailure {
@@ -95,10 +100,24 @@ impl From<SendError> for SendFailure {
     }
 }
 
+/// How a message is to be sent, beyond its recipient and text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendOptions {
+    /// How long the provider may hold the message before giving up on it (a
+    /// marketing text must not arrive after the recipient's window closed);
+    /// `None`: the provider's default.
+    pub valid_for: Option<Duration>,
+}
+
 /// How an SMS leaves: Twilio in production, the console locally, doubles in tests.
 #[async_trait]
 pub trait SmsSender: Send + Sync {
-    async fn send(&self, to: &PhoneNumber, body: &str) -> Result<SentSms, SendFailure>;
+    async fn send(
+        &self,
+        to: &PhoneNumber,
+        body: &str,
+        options: &SendOptions,
+    ) -> Result<SentSms, SendFailure>;
 
     /// Messages the provider holds to `to` with exactly `body`, created at or
     /// after `since`, newest first: asked before a message whose earlier send

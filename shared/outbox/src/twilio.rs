@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use smsbot_domain::{MessageSid, PhoneNumber};
-use smsbot_twilio::{OutboundMessage, Sender, TwilioClient};
+use smsbot_twilio::{OutboundMessage, Sender, TwilioClient, ValidityPeriod};
 use url::Url;
 
-use crate::port::{SendFailure, SentSms, SmsSender};
+use crate::port::{SendFailure, SendOptions, SentSms, SmsSender};
 
 /// Where Twilio posts delivery statuses: `/webhooks/sms/status` under the public
 /// base URL, keeping the base's own path (an API Gateway stage such as `/prod`),
@@ -39,12 +39,19 @@ impl TwilioSender {
 
 #[async_trait]
 impl SmsSender for TwilioSender {
-    async fn send(&self, to: &PhoneNumber, body: &str) -> Result<SentSms, SendFailure> {
+    async fn send(
+        &self,
+        to: &PhoneNumber,
+        body: &str,
+        options: &SendOptions,
+    ) -> Result<SentSms, SendFailure> {
         let message = OutboundMessage {
             to: to.as_e164().to_owned(),
             from: self.from.clone(),
             body: body.to_owned(),
             status_callback: self.status_callback.clone(),
+            // Never longer than asked: Twilio's limit cuts a longer wish short.
+            validity_period: options.valid_for.map(ValidityPeriod::at_most),
         };
         let sent = self.client.send_message(&message).await?;
         // Twilio took the message; a SID we cannot read leaves its fate unknown.

@@ -10,7 +10,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use smsbot_domain::{ConsentSource, ConsentState, ContactId, MessageId, PhoneNumber, SmsBody};
 use smsbot_outbox::{
-    Clock, Delivery, ManualClock, Outbox, SendFailure, SentSms, SmsSender, TwilioSender,
+    Clock, Delivery, ManualClock, Outbox, SendFailure, SendOptions, SentSms, SmsSender,
+    TwilioSender,
 };
 use smsbot_store::messages::{self, InboundRecord};
 use smsbot_store::outbound::{self, NewOutbound, Purpose};
@@ -177,6 +178,17 @@ async fn twilio_taking_the_message_but_answering_too_late_still_sends_one_sms() 
 }
 
 #[tokio::test]
+async fn a_reply_is_sent_without_a_validity_period() {
+    let fixture = Fixture::start().await;
+    let message = fixture.reply("See you at 3").await;
+
+    let delivered = fixture.outbox().deliver(message).await.unwrap();
+
+    assert!(matches!(delivered, Delivery::Sent(_)), "{delivered:?}");
+    assert_eq!(fixture.twilio.sent()[0].validity_period, None);
+}
+
+#[tokio::test]
 async fn twilio_taking_the_message_then_answering_500_still_sends_one_sms() {
     let fixture = Fixture::start().await;
     let message = fixture.reply("See you at 3").await;
@@ -213,8 +225,13 @@ struct DatabaseFailsAfterSend {
 
 #[async_trait]
 impl SmsSender for DatabaseFailsAfterSend {
-    async fn send(&self, to: &PhoneNumber, body: &str) -> Result<SentSms, SendFailure> {
-        let sent = self.twilio.send(to, body).await;
+    async fn send(
+        &self,
+        to: &PhoneNumber,
+        body: &str,
+        options: &SendOptions,
+    ) -> Result<SentSms, SendFailure> {
+        let sent = self.twilio.send(to, body, options).await;
         self.db.outage().await;
         sent
     }
@@ -256,8 +273,13 @@ struct DiesAfterSend(TwilioSender);
 
 #[async_trait]
 impl SmsSender for DiesAfterSend {
-    async fn send(&self, to: &PhoneNumber, body: &str) -> Result<SentSms, SendFailure> {
-        let _ = self.0.send(to, body).await;
+    async fn send(
+        &self,
+        to: &PhoneNumber,
+        body: &str,
+        options: &SendOptions,
+    ) -> Result<SentSms, SendFailure> {
+        let _ = self.0.send(to, body, options).await;
         std::future::pending().await
     }
 

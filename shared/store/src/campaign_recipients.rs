@@ -10,13 +10,15 @@
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
+use smsbot_domain::CampaignKind;
 
 use crate::StoreError;
 use crate::campaigns::CampaignId;
 use crate::contacts::ContactId;
 use crate::messages::MessageId;
 
-/// Who a campaign is for (always only opted-in contacts with a usable number).
+/// Who a campaign is for (always only contacts with a usable number and the
+/// consent the campaign's kind needs: see [`materialise`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AudienceFilter {
     AllOptedIn,
@@ -30,6 +32,11 @@ pub enum AudienceFilter {
 }
 
 /// Picks the campaign's recipients once. `Ok(None)` when they were picked before.
+/// Only contacts with a usable number and service consent, and then, by the
+/// consent the campaign's kind needs (`CampaignKind::consent_needed`): for a
+/// marketing campaign (a broadcast) only contacts with marketing consent; for a
+/// service campaign (a reminder) only contacts with a booked appointment ahead,
+/// since that is what it is about.
 /// Must run in the (short) transaction that holds the campaign's row lock, the
 /// one that also moves it to running.
 pub async fn materialise(
@@ -60,8 +67,12 @@ pub async fn materialise(
     let inserted = tx
         .execute(
             "INSERT INTO campaign_recipients (campaign_id, contact_id, next_attempt_at, updated_at)
-             SELECT $1, c.id, $2, $2 FROM contacts c
+             SELECT $1, c.id, $2, $2 FROM contacts c JOIN campaigns k ON k.id = $1
               WHERE c.consent = 'opted_in' AND c.phone IS NOT NULL AND c.phone_invalid_at IS NULL
+                AND CASE WHEN k.kind = ANY($7) THEN c.marketing_consent = 'opted_in'
+                         ELSE EXISTS (SELECT 1 FROM appointments a
+                                       WHERE a.contact_id = c.id AND a.status = 'booked'
+                                         AND a.starts_at >= $2) END
                 AND ($3 = 'all'
                      OR ($3 = 'tags' AND c.tags && $4::text[])
                      OR ($3 = 'appointments' AND EXISTS (
@@ -69,7 +80,15 @@ pub async fn materialise(
                              WHERE a.contact_id = c.id AND a.status = 'booked'
                                AND a.starts_at >= $5 AND a.starts_at < $6)))
              ON CONFLICT (campaign_id, contact_id) DO NOTHING",
-            &[&campaign_id, &now, &kind, &tags, &from, &to],
+            &[
+                &campaign_id,
+                &now,
+                &kind,
+                &tags,
+                &from,
+                &to,
+                &CampaignKind::needing_marketing_consent(),
+            ],
         )
         .await
         .map_err(|e| StoreError::query(CONTEXT, e))?;
@@ -80,6 +99,8 @@ pub async fn materialise(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reachability {
     Reachable,
+    /// Without the consent the campaign's kind needs (service, and marketing
+    /// for a broadcast).
     OptedOut,
     /// Twilio refused the number as invalid.
     InvalidNumber,
@@ -114,6 +135,8 @@ pub async fn lock_due(
             "SELECT r.contact_id, r.next_attempt_at, c.timezone,
                     CASE WHEN c.phone IS NULL THEN 'erased'
                          WHEN c.consent <> 'opted_in' THEN 'opted_out'
+                         WHEN (SELECT kind FROM campaigns WHERE id = $1) = ANY($6)
+                              AND c.marketing_consent IS DISTINCT FROM 'opted_in' THEN 'opted_out'
                          WHEN c.phone_invalid_at IS NOT NULL THEN 'invalid'
                          ELSE 'ok' END
                FROM campaign_recipients r
@@ -126,7 +149,14 @@ pub async fn lock_due(
               ORDER BY r.next_attempt_at, r.contact_id
               LIMIT $3
               FOR UPDATE OF r SKIP LOCKED",
-            &[&campaign_id, &now, &limit, &after_at, &after_id],
+            &[
+                &campaign_id,
+                &now,
+                &limit,
+                &after_at,
+                &after_id,
+                &CampaignKind::needing_marketing_consent(),
+            ],
         )
         .await
         .map_err(|e| StoreError::query("locking due recipients", e))?;
@@ -322,6 +352,8 @@ pub async fn lock_for_send(
                     k.quiet_start, k.quiet_end,
                     CASE WHEN c.phone IS NULL THEN 'erased'
                          WHEN c.consent <> 'opted_in' THEN 'opted_out'
+                         WHEN k.kind = ANY($3)
+                              AND c.marketing_consent IS DISTINCT FROM 'opted_in' THEN 'opted_out'
                          WHEN c.phone_invalid_at IS NOT NULL THEN 'invalid'
                          ELSE 'ok' END
                FROM campaign_recipients r
@@ -330,7 +362,11 @@ pub async fn lock_for_send(
                LEFT JOIN messages m ON m.id = r.message_id
               WHERE r.campaign_id = $1 AND r.contact_id = $2
               FOR UPDATE OF r",
-            &[&campaign_id, &contact_id],
+            &[
+                &campaign_id,
+                &contact_id,
+                &CampaignKind::needing_marketing_consent(),
+            ],
         )
         .await
         .map_err(|e| StoreError::query("locking a recipient for sending", e))?;

@@ -36,6 +36,8 @@ pub struct Campaign {
     pub delivered: i32,
     pub failed: i32,
     pub skipped_consent: i32,
+    /// Recipients a marketing limit stopped (frequency cap, no common window).
+    pub skipped_limit: i32,
     pub deferred_quiet: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -43,7 +45,7 @@ pub struct Campaign {
 
 const COLUMNS: &str = "id, name, kind, template, audience, starts_at, quiet_start, quiet_end,
     rate_per_second, status, recipients_materialised_at, targeted, sent, delivered, failed,
-    skipped_consent, deferred_quiet, created_at, updated_at";
+    skipped_consent, skipped_limit, deferred_quiet, created_at, updated_at";
 
 fn from_row(row: &Row) -> Result<Campaign, StoreError> {
     let vocabulary = |what: &'static str| {
@@ -71,6 +73,7 @@ fn from_row(row: &Row) -> Result<Campaign, StoreError> {
         delivered: row.get("delivered"),
         failed: row.get("failed"),
         skipped_consent: row.get("skipped_consent"),
+        skipped_limit: row.get("skipped_limit"),
         deferred_quiet: row.get("deferred_quiet"),
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),

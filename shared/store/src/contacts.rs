@@ -1,27 +1,42 @@
 //! Contacts: who we text, their details and their erasure.
 //!
 //! Owns the `contacts` table's identity and detail columns; consent (its columns
-//! and the `consent_events` audit trail) is `crate::consent`.
+//! and the `consent_events` audit trail) is `crate::consent`, except the first
+//! consent events of a contact, written in the statement that creates it.
 
 use deadpool_postgres::GenericClient;
-use smsbot_domain::{ConsentSource, ConsentState};
+use smsbot_domain::consent::OptInRefused;
+use smsbot_domain::{ConsentEvidence, ConsentKind, ConsentSource, ConsentState};
 
 use crate::StoreError;
-use crate::consent::set_consent;
+use crate::consent::{self, AdminOptIn, set_consent};
 
 pub use smsbot_domain::ContactId;
 
-/// Finds the contact with this number or creates it (opted in, source `inbound`:
-/// someone who texts us may be answered). Safe under concurrent first messages.
+/// Finds the contact with this number or creates it with service consent only
+/// (source `inbound`: someone who texts us may be answered, not marketed to),
+/// recorded as the contact's first consent event. Safe under concurrent first
+/// messages.
 pub async fn find_or_create_by_phone(
     db: &impl GenericClient,
     phone: &smsbot_domain::PhoneNumber,
 ) -> Result<ContactId, StoreError> {
     db.query_one(
-        "INSERT INTO contacts (phone) VALUES ($1)
-         ON CONFLICT (phone) DO UPDATE SET phone = EXCLUDED.phone
-         RETURNING id",
-        &[&phone.as_e164()],
+        "WITH contact AS (
+             INSERT INTO contacts (phone, consent, consent_source) VALUES ($1, 'opted_in', $2)
+             ON CONFLICT (phone) DO UPDATE SET phone = EXCLUDED.phone
+             RETURNING id, xmax = 0 AS created
+         ), audit AS (
+             INSERT INTO consent_events (contact_id, kind, consent, source, actor, detail)
+             SELECT id, 'service', 'opted_in', $2, $3, 'first text message'
+               FROM contact WHERE created
+         )
+         SELECT id FROM contact",
+        &[
+            &phone.as_e164(),
+            &ConsentSource::Inbound,
+            &ConsentSource::Inbound.actor(),
+        ],
     )
     .await
     .map(|row| row.get(0))
@@ -40,14 +55,18 @@ pub struct Contact {
     pub name: Option<String>,
     pub timezone: Option<String>,
     pub tags: Vec<String>,
+    /// Service consent: answers, confirmations, reminders.
     pub consent: ConsentState,
     pub consent_source: String,
     pub consent_changed_at: chrono::DateTime<chrono::Utc>,
+    /// Marketing consent (broadcasts); `None` until first given.
+    pub marketing_consent: Option<ConsentState>,
+    pub marketing_consent_changed_at: Option<chrono::DateTime<chrono::Utc>>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-const CONTACT_COLUMNS: &str =
-    "id, phone, name, timezone, tags, consent, consent_source, consent_changed_at, created_at";
+const CONTACT_COLUMNS: &str = "id, phone, name, timezone, tags, consent, consent_source, \
+     consent_changed_at, marketing_consent, marketing_consent_changed_at, created_at";
 
 fn contact_from_row(row: &tokio_postgres::Row) -> Result<Contact, StoreError> {
     let phone: Option<String> = row.get("phone");
@@ -63,19 +82,21 @@ fn contact_from_row(row: &tokio_postgres::Row) -> Result<Contact, StoreError> {
             what: "contact phone",
             detail: "missing on a contact that was not erased".to_owned(),
         })?;
-    let consent: String = row.get("consent");
+    let corrupt = |e: tokio_postgres::Error| StoreError::Corrupt {
+        what: "consent",
+        detail: e.to_string(),
+    };
     Ok(Contact {
         id: row.get("id"),
         phone,
         name: row.get("name"),
         timezone: row.get("timezone"),
         tags: row.get("tags"),
-        consent: ConsentState::parse(&consent).map_err(|e| StoreError::Corrupt {
-            what: "consent",
-            detail: e.to_string(),
-        })?,
+        consent: row.try_get("consent").map_err(corrupt)?,
         consent_source: row.get("consent_source"),
         consent_changed_at: row.get("consent_changed_at"),
+        marketing_consent: row.try_get("marketing_consent").map_err(corrupt)?,
+        marketing_consent_changed_at: row.get("marketing_consent_changed_at"),
         created_at: row.get("created_at"),
     })
 }
@@ -87,26 +108,45 @@ pub struct NewContact<'a> {
     pub name: Option<&'a str>,
     pub timezone: Option<&'a str>,
     pub tags: &'a [String],
+    /// Service consent.
     pub consent: ConsentState,
     pub source: ConsentSource,
+    /// Marketing consent, given only with its proof (and only with service
+    /// consent: the database refuses marketing for an opted-out contact).
+    pub marketing: Option<&'a ConsentEvidence>,
 }
 
-/// Creates a contact and records its initial consent as the first consent event.
-/// A number that already belongs to a contact is a `StoreError::Conflict`.
+/// Creates a contact and records its initial consent of each kind given as its
+/// first consent events, in one statement. A number that already belongs to a
+/// contact is a `StoreError::Conflict`.
 pub async fn insert(
     db: &impl GenericClient,
     contact: &NewContact<'_>,
 ) -> Result<Contact, StoreError> {
+    let marketing = contact.marketing;
     let row = db
         .query_one(
             &format!(
                 "WITH created AS (
-                     INSERT INTO contacts (phone, name, timezone, tags, consent, consent_source)
-                     VALUES ($1, $2, $3, $4, $5, $6)
+                     INSERT INTO contacts (phone, name, timezone, tags, consent, consent_source,
+                                           marketing_consent, marketing_consent_source,
+                                           marketing_consent_changed_at)
+                     SELECT $1, $2, $3, $4, $5, $6, m.state, m.source, m.at
+                       FROM (SELECT CASE WHEN $8::text IS NULL THEN NULL ELSE 'opted_in' END,
+                                    CASE WHEN $8::text IS NULL THEN NULL ELSE $6::text END,
+                                    CASE WHEN $8::text IS NULL THEN NULL ELSE now() END)
+                            AS m(state, source, at)
                      RETURNING {CONTACT_COLUMNS}
                  ), audit AS (
-                     INSERT INTO consent_events (contact_id, consent, source, detail)
-                     SELECT id, consent, consent_source, 'contact created' FROM created
+                     INSERT INTO consent_events (contact_id, kind, consent, source, actor, detail,
+                                                 evidence_source, consent_text, obtained_at)
+                     SELECT id, 'service', consent, consent_source, $7::text, 'contact created',
+                            NULL::text, NULL::text, NULL::timestamptz
+                       FROM created
+                     UNION ALL
+                     SELECT id, 'marketing', marketing_consent, consent_source, $7::text,
+                            'contact created', $8::text, $9::text, $10::timestamptz
+                       FROM created WHERE marketing_consent IS NOT NULL
                  )
                  SELECT {CONTACT_COLUMNS} FROM created"
             ),
@@ -115,8 +155,12 @@ pub async fn insert(
                 &contact.name,
                 &contact.timezone,
                 &contact.tags,
-                &contact.consent.as_str(),
-                &contact.source.as_str(),
+                &contact.consent,
+                &contact.source,
+                &contact.source.actor(),
+                &marketing.map(ConsentEvidence::source),
+                &marketing.map(ConsentEvidence::consent_text),
+                &marketing.map(ConsentEvidence::obtained_at),
             ],
         )
         .await
@@ -143,6 +187,7 @@ pub async fn find_active(
 /// Filters of a contact listing; `None` means any.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ContactFilter<'a> {
+    /// Service consent.
     pub consent: Option<ConsentState>,
     /// Contacts carrying this tag.
     pub tag: Option<&'a str>,
@@ -166,12 +211,7 @@ pub async fn list_active(
                   ORDER BY id
                   LIMIT $4"
             ),
-            &[
-                &filter.consent.map(|c| c.as_str()),
-                &filter.tag,
-                &after,
-                &limit,
-            ],
+            &[&filter.consent, &filter.tag, &after, &limit],
         )
         .await
         .map_err(|e| StoreError::query("listing contacts", e))?;
@@ -184,17 +224,28 @@ pub struct ContactChanges<'a> {
     pub name: Option<Option<&'a str>>,
     pub timezone: Option<Option<&'a str>>,
     pub tags: Option<&'a [String]>,
-    /// A new consent state, recorded with its source and an audit event.
-    pub consent: Option<(ConsentState, ConsentSource)>,
+    /// A new service consent set by an operator, with an audit event: an
+    /// opt-out revokes both kinds; an opt-in is refused where only the
+    /// customer may give consent back (see `consent::opt_in_by_admin`).
+    pub consent: Option<ConsentState>,
 }
 
-/// Applies `changes` in one transaction; `Ok(None)` when the contact does not
-/// exist or was erased.
+/// What an operator's change came to.
+#[derive(Debug, Clone)]
+pub enum Updated {
+    Contact(Contact),
+    /// No such contact, or it was erased.
+    NotFound,
+    /// Nothing was changed: the consent change is not the operator's to make.
+    ConsentRefused(OptInRefused),
+}
+
+/// Applies `changes` in one transaction, all or nothing.
 pub async fn update_details(
     pool: &crate::Pool,
     id: ContactId,
     changes: &ContactChanges<'_>,
-) -> Result<Option<Contact>, StoreError> {
+) -> Result<Updated, StoreError> {
     const CONTEXT: &str = "updating a contact";
     let mut client = pool.get().await.map_err(|e| StoreError::pool(CONTEXT, e))?;
     let tx = client
@@ -223,23 +274,36 @@ pub async fn update_details(
         .await
         .map_err(|e| StoreError::query(CONTEXT, e))?;
     if updated == 0 {
-        return Ok(None);
+        return Ok(Updated::NotFound);
     }
-    if let Some((state, source)) = changes.consent {
-        set_consent(
-            &tx,
-            id,
-            state,
-            source,
-            Some("changed through the admin API"),
-        )
-        .await?;
+    const DETAIL: &str = "changed through the admin API";
+    match changes.consent {
+        Some(ConsentState::OptedOut) => {
+            set_consent(
+                &tx,
+                id,
+                ConsentState::OptedOut,
+                ConsentSource::Admin,
+                Some(DETAIL),
+            )
+            .await?;
+        }
+        Some(ConsentState::OptedIn) => {
+            match consent::opt_in_by_admin(&tx, id, ConsentKind::Service, None, DETAIL).await? {
+                AdminOptIn::Recorded { .. } => {}
+                AdminOptIn::Refused(refused) => return Ok(Updated::ConsentRefused(refused)),
+                AdminOptIn::NoSuchContact => return Ok(Updated::NotFound),
+            }
+        }
+        None => {}
     }
-    let contact = find_active(&tx, id).await?;
+    let Some(contact) = find_active(&tx, id).await? else {
+        return Ok(Updated::NotFound);
+    };
     tx.commit()
         .await
         .map_err(|e| StoreError::query(CONTEXT, e))?;
-    Ok(contact)
+    Ok(Updated::Contact(contact))
 }
 
 fn split_change<T>(change: Option<Option<T>>) -> (bool, Option<T>) {

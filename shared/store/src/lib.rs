@@ -13,6 +13,7 @@ pub mod consent;
 pub mod contacts;
 pub mod conversations;
 mod error;
+pub mod marketing;
 pub mod messages;
 pub mod migrate;
 pub mod outbound;

@@ -51,11 +51,29 @@ pub async fn run(pool: &Pool) -> Result<Vec<String>, StoreError> {
 
 /// Applies what is missing and reports the database's version afterwards.
 pub async fn apply(pool: &Pool) -> Result<MigrationReport, StoreError> {
+    apply_with(pool, embedded::migrations::runner()).await
+}
+
+/// Applies what is missing up to and including `version` (for the migrations'
+/// own tests: data written in an older schema, then the next migration).
+pub async fn apply_up_to(
+    pool: &Pool,
+    version: SchemaVersion,
+) -> Result<MigrationReport, StoreError> {
+    let target = i32::try_from(version.get())
+        .map_err(|_| StoreError::Config(format!("no migration has version {version}")))?;
+    apply_with(
+        pool,
+        embedded::migrations::runner().set_target(refinery::Target::Version(target)),
+    )
+    .await
+}
+
+async fn apply_with(pool: &Pool, runner: refinery::Runner) -> Result<MigrationReport, StoreError> {
     let mut client = pool
         .get()
         .await
         .map_err(|e| StoreError::pool("migrating", e))?;
-    let runner = embedded::migrations::runner();
     let report = runner
         .run_async(&mut **client)
         .await

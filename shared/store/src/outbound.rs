@@ -12,7 +12,9 @@
 
 use chrono::{DateTime, NaiveTime, Utc};
 use deadpool_postgres::GenericClient;
-use smsbot_domain::{ConsentSource, ConsentState, MessageStatus, QuietHours, SmsBody};
+use smsbot_domain::{
+    CampaignKind, ConsentSource, ConsentState, MessageStatus, QuietHours, SmsBody,
+};
 
 use crate::appointments::AppointmentId;
 use crate::campaigns::CampaignId;
@@ -139,12 +141,14 @@ pub enum Claim {
 }
 
 /// Claims an unsent outbound message for `lease_seconds`, only while, at this
-/// very statement, the contact has a number and is opted in (or the message is
-/// a compliance reply carrier rules allow regardless) and, for a campaign
-/// message, the number was not refused before, the recipient is still queued
-/// for this message and the campaign is running. The claim marks the message in
-/// doubt (the send may reach the provider) and reports whether an earlier claim
-/// had already done so.
+/// very statement, the contact has a number and the consent its purpose needs:
+/// none for a compliance reply carrier rules allow regardless; service consent
+/// for replies, reminders and reminder campaigns; service *and* marketing
+/// consent for a broadcast (`CampaignKind::consent_needed`). For a campaign
+/// message, also that the number was not refused before, the recipient is
+/// still queued for this message and the campaign is running. The claim marks
+/// the message in doubt (the send may reach the provider) and reports whether
+/// an earlier claim had already done so.
 /// Leases are in the callers' time (`now`), like every other deadline of the
 /// use cases, so a test's clock moves them too.
 pub async fn claim(
@@ -165,7 +169,12 @@ pub async fn claim(
                     (SELECT id, send_in_doubt_since FROM messages WHERE id = $1) earlier
               WHERE m.id = $1 AND earlier.id = m.id
                 AND c.id = m.contact_id AND c.phone IS NOT NULL
-                AND (c.consent = 'opted_in' OR m.consent_exempt)
+                AND (m.consent_exempt
+                     OR (c.consent = 'opted_in'
+                         AND (c.marketing_consent = 'opted_in'
+                              OR NOT EXISTS (SELECT 1 FROM campaigns k
+                                              WHERE k.id = m.campaign_id
+                                                AND k.kind = ANY($4)))))
                 AND m.direction = 'outbound' AND m.twilio_sid IS NULL AND m.status = 'pending'
                 AND (m.send_lease_until IS NULL OR m.send_lease_until < $3)
                 AND (m.campaign_id IS NULL OR (
@@ -180,7 +189,12 @@ pub async fn claim(
                         earlier.send_in_doubt_since, m.reply_to_id IS NOT NULL,
                         (SELECT ARRAY[quiet_start, quiet_end] FROM campaigns
                           WHERE id = m.campaign_id)",
-            &[&message_id, &lease_seconds, &now],
+            &[
+                &message_id,
+                &lease_seconds,
+                &now,
+                &CampaignKind::needing_marketing_consent(),
+            ],
         )
         .await
         .map_err(|e| StoreError::query(CONTEXT, e))?;

@@ -25,7 +25,7 @@ pub struct ReminderCandidate {
     pub contact_timezone: Option<String>,
 }
 
-/// Booked appointments of opted-in contacts starting in `(after, until]` that have
+/// Booked appointments of contacts with service consent starting in `(after, until]` that have
 /// no reminder for their current start time.
 pub async fn candidates(
     db: &impl GenericClient,

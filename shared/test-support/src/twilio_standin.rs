@@ -5,8 +5,9 @@
 //! (401, code 20003), the account in the path (404, code 20404), the required
 //! form fields (400 with 21604 for `To`, 21602 for `Body`, 21603 for the
 //! sender), an E.164 `To` (400, 21211), the 1,600-character limit (400,
-//! 21617), and a 201 with Twilio's message resource (a fresh `SM` + 32 hex
-//! SID, `queued` from a number, `accepted` through a Messaging Service).
+//! 21617), a `ValidityPeriod` of 1 to 36,000 seconds (400, 21624), and a 201
+//! with Twilio's message resource (a fresh `SM` + 32 hex SID, `queued` from a
+//! number, `accepted` through a Messaging Service).
 //! Also `GET` on the same path: the account's messages, newest first, filtered
 //! by `To`/`From` like Twilio's list (what a sender asks when a send's outcome
 //! was unknown). Every accepted message is recorded; failures can be scripted,
@@ -47,6 +48,8 @@ pub struct SentRecord {
     pub messaging_service_sid: Option<String>,
     pub body: String,
     pub status_callback: Option<String>,
+    /// `ValidityPeriod` in seconds, when the request set one.
+    pub validity_period: Option<u32>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -360,6 +363,19 @@ async fn create_message(
             &format!("Invalid 'To' Phone Number: {to}"),
         );
     }
+    let validity_period = match field("ValidityPeriod") {
+        None => None,
+        Some(raw) => match raw.parse::<u32>() {
+            Ok(secs) if (1..=36_000).contains(&secs) => Some(secs),
+            _ => {
+                return twilio_error(
+                    StatusCode::BAD_REQUEST,
+                    21624,
+                    "Invalid validity period value",
+                );
+            }
+        },
+    };
     if text.chars().count() > 1600 {
         return twilio_error(
             StatusCode::BAD_REQUEST,
@@ -385,6 +401,7 @@ async fn create_message(
         messaging_service_sid: service.clone(),
         body: text.clone(),
         status_callback: field("StatusCallback"),
+        validity_period,
         created_at: Utc::now(),
     };
     let resource = message_resource(&record, &account);

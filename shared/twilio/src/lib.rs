@@ -3,8 +3,9 @@
 //! Owns: webhook signature validation ([`signature`]), the webhook URL's
 //! connection overrides ([`overrides`]), Twilio error-code
 //! classification ([`error_code`]) and sending SMS through the Messages REST
-//! API ([`rest`]). Delivery statuses are the domain's `MessageStatus`, read
-//! from Twilio with `MessageStatus::from_twilio`.
+//! API ([`rest`]), with how long Twilio may queue one ([`validity`]). Delivery
+//! statuses are the domain's `MessageStatus`, read from Twilio with
+//! `MessageStatus::from_twilio`.
 //!
 //! Must not: do I/O outside [`rest`] (the other modules are pure: no HTTP, no
 //! clock, no environment, no secrets lookup, no logging); [`rest`] makes the one
@@ -16,6 +17,7 @@ pub mod error_code;
 pub mod overrides;
 pub mod rest;
 pub mod signature;
+pub mod validity;
 
 pub use error_code::{ErrorClass, InvalidErrorCode, TwilioErrorCode, classify_response};
 pub use overrides::{ConnectionOverrides, OverridesError};
@@ -26,3 +28,4 @@ pub use rest::{
 pub use signature::{AuthToken, RequestValidator, SignatureError, TokenError, body_sha256_hex};
 /// Message statuses are a domain vocabulary (stored, ranked); Twilio reports them.
 pub use smsbot_domain::MessageStatus;
+pub use validity::{ValidityPeriod, ValidityPeriodError};

@@ -28,6 +28,7 @@ use url::Url;
 
 use crate::error_code::{ErrorClass, TwilioErrorCode, classify_response};
 use crate::signature::AuthToken;
+use crate::validity::ValidityPeriod;
 use smsbot_domain::MessageStatus;
 
 /// Twilio's production API.
@@ -66,6 +67,9 @@ pub struct OutboundMessage {
     pub body: String,
     /// Where Twilio should post delivery status updates.
     pub status_callback: Option<Url>,
+    /// How long Twilio may hold the message before giving up on it
+    /// (`ValidityPeriod`); `None`: Twilio's default.
+    pub validity_period: Option<ValidityPeriod>,
 }
 
 /// Debug masks the recipient and shows only the body's length.
@@ -79,6 +83,7 @@ impl fmt::Debug for OutboundMessage {
                 "status_callback",
                 &self.status_callback.as_ref().map(Url::as_str),
             )
+            .field("validity_period", &self.validity_period)
             .finish()
     }
 }
@@ -355,6 +360,10 @@ impl TwilioClient {
         if let Some(callback) = &msg.status_callback {
             form.push(("StatusCallback", callback.as_str()));
         }
+        let validity = msg.validity_period.map(|v| v.to_string());
+        if let Some(validity) = &validity {
+            form.push(("ValidityPeriod", validity));
+        }
         tracing::debug!(body = %msg.body, "twilio message body");
 
         let request = self.http.post(self.messages_url.clone()).form(&form);
@@ -608,6 +617,7 @@ mod tests {
             from: Sender::PhoneNumber("+15555559876".into()),
             body: "secret appointment details".into(),
             status_callback: None,
+            validity_period: None,
         };
         let shown = format!("{msg:?}");
         assert!(shown.contains("+1******0123"), "{shown}");

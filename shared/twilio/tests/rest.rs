@@ -7,7 +7,7 @@ use std::time::Duration;
 use smsbot_test_support::twilio_standin::TwilioStandIn;
 use smsbot_twilio::{
     AuthToken, MessageStatus, OutboundMessage, SendError, Sender, TransientCause, TwilioClient,
-    TwilioErrorCode,
+    TwilioErrorCode, ValidityPeriod,
 };
 use url::Url;
 
@@ -34,6 +34,7 @@ fn message(to: &str, body: &str) -> OutboundMessage {
         from: Sender::PhoneNumber(OUR_NUMBER.to_owned()),
         body: body.to_owned(),
         status_callback: None,
+        validity_period: None,
     }
 }
 
@@ -66,6 +67,24 @@ async fn a_message_from_our_number_is_queued_and_recorded_with_its_sid() {
         records[0].status_callback.as_deref(),
         Some(callback.as_str())
     );
+}
+
+#[tokio::test]
+async fn a_validity_period_is_sent_only_when_one_is_asked_for() {
+    let twilio = TwilioStandIn::start().await;
+    let timely = OutboundMessage {
+        validity_period: Some(ValidityPeriod::from_secs(5_400).expect("in range")),
+        ..message(CUSTOMER, "Spring offer")
+    };
+    client(&twilio).send_message(&timely).await.expect("sent");
+    client(&twilio)
+        .send_message(&message(CUSTOMER, "See you at 3"))
+        .await
+        .expect("sent");
+
+    let records = twilio.sent();
+    assert_eq!(records[0].validity_period, Some(5_400));
+    assert_eq!(records[1].validity_period, None);
 }
 
 #[tokio::test]

@@ -30,13 +30,16 @@ use validation::{audience, quiet_time, quiet_window, rate, template};
 
 const MAX_NAME_CHARS: usize = 200;
 
-/// Who receives the campaign (always only contacts who opted in).
+/// Who receives the campaign: always only contacts with the consent its kind
+/// needs. A broadcast reaches contacts who opted in to marketing (JOIN, or an
+/// opt-in recorded with proof); a reminder reaches contacts with service
+/// consent and a booked appointment ahead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Audience {
-    /// Every contact who opted in.
+    /// Every contact the campaign's kind may reach.
     AllOptedIn,
-    /// Opted-in contacts carrying at least one of these tags.
+    /// Those of them carrying at least one of these tags.
     Tags {
         #[schema(min_items = 1, max_items = 50)]
         tags: Vec<String>,

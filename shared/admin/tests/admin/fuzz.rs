@@ -1,6 +1,7 @@
 //! Fuzz target of the admin API's JSON bodies: arbitrary JSON values (nested,
 //! huge numbers, long and odd strings) and raw bytes POSTed and PATCHed to every
-//! route that takes a body, through the router against a real database. Never
+//! route that takes a body (a marketing opt-in's proof included), through the
+//! router against a real database. Never
 //! a 5xx, never a panic, every answer JSON of the documented shapes, and what
 //! a 2xx stored reads back with a 200. Each case is a few database round
 //! trips, so the default case count is modest. Corpora:
@@ -32,22 +33,31 @@ enum Route {
     CreateCampaign,
     PatchCampaign,
     CreateSlot,
+    MarketingOptIn,
 }
 
-const ROUTES: [Route; 5] = [
+const ROUTES: [Route; 6] = [
     Route::CreateContact,
     Route::PatchContact,
     Route::CreateCampaign,
     Route::PatchCampaign,
     Route::CreateSlot,
+    Route::MarketingOptIn,
 ];
 
 impl Route {
     fn fields(self) -> &'static [&'static str] {
         match self {
-            Route::CreateContact | Route::PatchContact => {
-                &["phone", "name", "timezone", "tags", "consent"]
-            }
+            Route::CreateContact => &[
+                "phone",
+                "name",
+                "timezone",
+                "tags",
+                "consent",
+                "marketing_consent",
+            ],
+            Route::PatchContact => &["phone", "name", "timezone", "tags", "consent"],
+            Route::MarketingOptIn => &["source", "consent_text", "obtained_at"],
             Route::CreateCampaign | Route::PatchCampaign => &[
                 "name",
                 "kind",
@@ -91,6 +101,10 @@ fn method_and_uri(route: Route, ids: &Ids, path_id: &PathId) -> (Method, String)
             format!("/api/campaigns/{}", id(ids.campaign)),
         ),
         Route::CreateSlot => (Method::POST, "/api/availability".to_owned()),
+        Route::MarketingOptIn => (
+            Method::POST,
+            format!("/api/contacts/{}/consent/marketing", id(ids.contact)),
+        ),
     }
 }
 
@@ -194,7 +208,29 @@ fn value_for(field: &'static str, provider: i64) -> BoxedStrategy<Value> {
             any_json().prop_map(|v| json!({"type": "tags", "tags": v})),
         ]
         .boxed(),
-        "starts_at" | "ends_at" => timestamp().boxed(),
+        "starts_at" | "ends_at" | "obtained_at" => timestamp().boxed(),
+        "source" | "consent_text" => fz::text(fz::corpus("common"))
+            .prop_map(Value::String)
+            .boxed(),
+        "marketing_consent" => (
+            prop::option::weighted(0.8, fz::text(fz::corpus("common"))),
+            prop::option::weighted(0.8, fz::text(fz::corpus("common"))),
+            prop::option::weighted(0.8, timestamp()),
+        )
+            .prop_map(|(source, text, at)| {
+                let mut proof = Map::new();
+                for (k, v) in [
+                    ("source", source.map(Value::String)),
+                    ("consent_text", text.map(Value::String)),
+                    ("obtained_at", at),
+                ] {
+                    if let Some(v) = v {
+                        proof.insert(k.to_owned(), v);
+                    }
+                }
+                Value::Object(proof)
+            })
+            .boxed(),
         "quiet_start" | "quiet_end" => (0_u32..30, 0_u32..70, any::<bool>())
             .prop_map(|(h, m, pad)| {
                 if pad {
@@ -334,6 +370,15 @@ async fn exercise(
             vec![format!("/api/campaigns/{id}"), "/api/campaigns".to_owned()]
         }
         Route::CreateSlot => vec![format!("/api/availability?provider_id={}", ids.provider)],
+        Route::MarketingOptIn => {
+            let id = answer["contact_id"]
+                .as_i64()
+                .ok_or(format!("{uri}: no contact_id in {answer}"))?;
+            vec![
+                format!("/api/contacts/{id}/consent"),
+                format!("/api/contacts/{id}"),
+            ]
+        }
     };
     for uri in read_back {
         let (status, body) = send(admin, request(Method::GET, &uri, Vec::new())).await?;
@@ -359,6 +404,9 @@ fn valid_body(route: Route, provider: i64) -> Map<String, Value> {
             "quiet_start": "21:00", "quiet_end": "08:00", "rate_per_second": 1}),
         Route::CreateSlot => json!({"provider_id": provider, "starts_at": "2030-01-01T10:00:00Z",
                                     "ends_at": "2030-01-01T10:30:00Z", "capacity": 1}),
+        Route::MarketingOptIn => json!({"source": "paper form, front desk",
+                                        "consent_text": "Yes, text me offers.",
+                                        "obtained_at": "2026-01-01T10:00:00Z"}),
     };
     match body {
         Value::Object(map) => map,

@@ -5,6 +5,7 @@ mod auth;
 mod availability;
 mod campaign_rules;
 mod campaigns;
+mod consent;
 mod contacts;
 mod fuzz;
 mod health;

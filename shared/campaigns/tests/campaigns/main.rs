@@ -6,6 +6,8 @@ mod consent;
 mod counters;
 mod leases;
 mod lifecycle;
+mod marketing_consent;
+mod marketing_limits;
 mod one_connection;
 mod property;
 mod quiet_hours;

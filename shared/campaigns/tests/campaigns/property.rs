@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use smsbot_campaigns::QuietHours;
 use smsbot_campaigns::sender::{OutboundSender, SenderConfig};
 use smsbot_domain::{ConsentSource, ConsentState, MessageSid, PhoneNumber};
-use smsbot_outbox::{Clock, ManualClock, Outbox, SendFailure, SentSms, SmsSender};
+use smsbot_outbox::{Clock, ManualClock, Outbox, SendFailure, SendOptions, SentSms, SmsSender};
 use smsbot_store::{Pool, consent, contacts};
 use smsbot_test_support::TestDatabase;
 use smsbot_twilio::MessageStatus;
@@ -63,7 +63,12 @@ struct WatchingPhone {
 
 #[async_trait]
 impl SmsSender for WatchingPhone {
-    async fn send(&self, to: &PhoneNumber, _body: &str) -> Result<SentSms, SendFailure> {
+    async fn send(
+        &self,
+        to: &PhoneNumber,
+        _body: &str,
+        _options: &SendOptions,
+    ) -> Result<SentSms, SendFailure> {
         let now = self.clock.now();
         let client = self.pool.get().await.unwrap();
         let contact = contacts::find_or_create_by_phone(&client, to)

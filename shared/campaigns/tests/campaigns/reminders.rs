@@ -67,6 +67,7 @@ impl Clinic {
                 offers_per_reply: 3,
                 min_confidence: 0.5,
                 profile: Default::default(),
+                marketing: Default::default(),
             },
         );
         let client = db.pool.get().await.unwrap();

@@ -11,7 +11,7 @@ use smsbot_campaigns::dispatcher::{Dispatcher, DispatcherConfig, TickReport};
 use smsbot_campaigns::sender::{OutboundSender, SenderConfig};
 use smsbot_campaigns::{OutboundMessage, OutboundQueue};
 use smsbot_domain::{CampaignId, ContactId};
-use smsbot_domain::{ConsentSource, ConsentState, PhoneNumber};
+use smsbot_domain::{ConsentEvidence, ConsentSource, ConsentState, PhoneNumber};
 use smsbot_outbox::{Clock, ManualClock, Outbox, SmsSender, TwilioSender};
 use smsbot_store::campaigns::{self, Campaign, CampaignStatus, NewCampaign};
 use smsbot_store::consent;
@@ -295,11 +295,12 @@ impl Engine {
         let open = self.open_recipients(campaign).await as i32;
         assert_eq!(
             c.targeted,
-            c.sent + c.skipped_consent + c.failed + open,
-            "targeted {} != sent {} + skipped {} + failed {} + pending {open}",
+            c.sent + c.skipped_consent + c.skipped_limit + c.failed + open,
+            "targeted {} != sent {} + skipped {} + over a limit {} + failed {} + pending {open}",
             c.targeted,
             c.sent,
             c.skipped_consent,
+            c.skipped_limit,
             c.failed
         );
         assert!(c.delivered <= c.sent);
@@ -321,6 +322,7 @@ pub fn dispatcher(
             business_timezone: business_tz(),
             pace: false,
             page_size: 500,
+            marketing: smsbot_domain::MarketingRules::default(),
         },
     }
 }
@@ -344,11 +346,24 @@ pub async fn add_contact(
             tags: &tags,
             consent: ConsentState::OptedIn,
             source: ConsentSource::Admin,
+            marketing: Some(&marketing_proof()),
         },
     )
     .await
     .unwrap()
     .id
+}
+
+/// The proof an imported contact's marketing consent is recorded with (a
+/// broadcast reaches no one without it).
+pub fn marketing_proof() -> ConsentEvidence {
+    ConsentEvidence::new(
+        Some("spring sign-up sheet at the front desk"),
+        Some("Yes, text me offers from Bright Smile. Up to 4 msgs/month."),
+        Some(utc("2026-01-15T10:00:00Z")),
+        utc("2026-01-15T10:00:00Z"),
+    )
+    .unwrap()
 }
 
 pub async fn launch(
@@ -387,9 +402,10 @@ pub async fn launch(
     created.id
 }
 
-/// `+1415555` followed by four digits.
+/// `+1646555` followed by four digits: a New York area code, so a contact
+/// without a timezone is in the business's zone for marketing too.
 pub fn phone(n: usize) -> String {
-    format!("+1415555{n:04}")
+    format!("+1646555{n:04}")
 }
 
 pub fn all() -> serde_json::Value {

@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use smsbot_conversation::handle_batch;
 use smsbot_domain::PhoneNumber;
 use smsbot_nlu::{OfflineUnderstander, Understander, Understanding};
-use smsbot_outbox::{ConsoleSender, SendFailure, SentSms, SmsSender, TwilioSender};
+use smsbot_outbox::{ConsoleSender, SendFailure, SendOptions, SentSms, SmsSender, TwilioSender};
 use smsbot_test_support::TestDatabase;
 use smsbot_test_support::twilio_standin::TwilioStandIn;
 use smsbot_twilio::{AuthToken, TwilioClient};
@@ -126,11 +126,16 @@ struct DownFor(&'static str, ConsoleSender);
 
 #[async_trait]
 impl SmsSender for DownFor {
-    async fn send(&self, to: &PhoneNumber, body: &str) -> Result<SentSms, SendFailure> {
+    async fn send(
+        &self,
+        to: &PhoneNumber,
+        body: &str,
+        options: &SendOptions,
+    ) -> Result<SentSms, SendFailure> {
         if to.as_e164() == self.0 {
             return Err(SendFailure::Transient("provider down".into()));
         }
-        self.1.send(to, body).await
+        self.1.send(to, body, options).await
     }
 
     async fn find_sent(

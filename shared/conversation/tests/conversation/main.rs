@@ -3,6 +3,8 @@
 mod business_questions;
 mod dialogue;
 mod faults;
+mod limits;
+mod marketing_opt_in;
 mod one_connection;
 mod opt_out_in_words;
 mod own_appointments;

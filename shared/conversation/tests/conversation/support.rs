@@ -84,6 +84,7 @@ pub fn policy() -> Policy {
             address: Some("12 Main St, Springfield".to_owned()),
             phone: None,
         },
+        marketing: Default::default(),
     }
 }
 

@@ -1,6 +1,8 @@
 //! The store against a real PostgreSQL server (a fresh database per test, from
 //! `smsbot-test-support`): the pool's handling of connections that died while
-//! they sat in it.
+//! they sat in it, the consent each send needs, and the consent migration.
 
+mod consent_gates;
+mod consent_migration;
 mod pool;
 mod relay;
