@@ -219,6 +219,12 @@ fn not_a_day_after(w: &str) -> bool {
             | "attempt"
             | "try"
             | "last"
+            | "available"
+            | "availability"
+            | "opening"
+            | "open"
+            | "free"
+            | "thing"
     )
 }
 
@@ -486,9 +492,14 @@ fn weekday_at(toks: &[Tok], i: usize, wd: Weekday, today: NaiveDate) -> (Value, 
         let d = add_days(start, wd.num_days_from_monday().into());
         return (Value::Day(d), 2, j + 2);
     }
+    // "next tuesday" said on a Monday is the Tuesday of next week, not
+    // tomorrow (which is "this tuesday", or just "tuesday").
     let d = match prev {
-        "next" => next_weekday(today, wd, false),
-        _ => next_weekday(today, wd, true),
+        "next" => add_days(week_start(today), 7 + u64::from(wd.num_days_from_monday())),
+        // "this monday" on a Monday is today; a bare "monday" texted on a
+        // Monday is next week's (today is "today").
+        "this" => next_weekday(today, wd, true),
+        _ => next_weekday(today, wd, false),
     };
     (Value::Day(d), 2, i + 1)
 }
@@ -512,6 +523,23 @@ mod tests {
     fn next_friday_resolves_to_the_coming_friday() {
         assert_eq!(date_of("book me next friday", FRI()), Some(d(2019, 3, 8)));
         assert_eq!(date_of("next tuesday works", FRI()), Some(d(2019, 3, 5)));
+    }
+
+    #[test]
+    fn next_tuesday_said_early_in_the_week_is_in_next_week() {
+        let monday = d(2026, 3, 2);
+        assert_eq!(
+            date_of("next tuesday at 11am", monday),
+            Some(d(2026, 3, 10))
+        );
+        assert_eq!(date_of("next monday", monday), Some(d(2026, 3, 9)));
+        assert_eq!(date_of("tuesday", monday), Some(d(2026, 3, 3)));
+        assert_eq!(date_of("this tuesday", monday), Some(d(2026, 3, 3)));
+        assert_eq!(
+            date_of("can i come monday at 11", monday),
+            Some(d(2026, 3, 9))
+        );
+        assert_eq!(date_of("this monday", monday), Some(d(2026, 3, 2)));
     }
 
     #[test]
@@ -612,6 +640,7 @@ mod tests {
     fn street_numbers_and_options_are_not_days() {
         assert_eq!(date_of("a ride to 1532 20th Street", FRI()), None);
         assert_eq!(date_of("the 2nd one please", FRI()), None);
+        assert_eq!(date_of("1st available pls", FRI()), None);
         assert_eq!(date_of("that day works", FRI()), None);
     }
 }

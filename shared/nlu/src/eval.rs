@@ -17,7 +17,9 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::{DEFAULT_LLM_THRESHOLD, Understanding, understand};
+use crate::model::train::{Example, TrainOptions, train};
+use crate::model::{Model, fold};
+use crate::{DEFAULT_LLM_THRESHOLD, Intent, Understanding, understand, understand_with};
 
 /// Errors of [`evaluate`].
 #[derive(Debug, thiserror::Error)]
@@ -322,6 +324,8 @@ struct Case {
     intents: Option<Vec<String>>,
     date: Expect,
     time: Expect,
+    /// The line's "source" field ("sgd train Services_2"), empty when absent.
+    source: String,
 }
 
 enum Expect {
@@ -377,6 +381,11 @@ fn read_cases(path: &Path) -> Result<Vec<Case>, EvalError> {
             intents,
             date: expect_of(e.and_then(|e| e.get("date"))),
             time: expect_of(e.and_then(|e| e.get("time"))),
+            source: v
+                .get("source")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
         });
     }
     Ok(cases)
@@ -466,6 +475,456 @@ pub fn evaluate_with(paths: &[PathBuf], opts: EvalOptions) -> Result<EvalReport,
         }
         report.total.add(&sc);
         report.files.push(sc);
+    }
+    Ok(report)
+}
+
+// ---------------------------------------------------------------------------
+// Held-out evaluation: train the re-scorer on some sources, score the others.
+
+/// The fold on which options are chosen ([`HeldOutOptions::validation`]);
+/// fold 0 is the final model's test fold ([`crate::model::held_out`]).
+pub const VALIDATION_FOLD: u8 = 1;
+
+/// Options of [`held_out_by_source`].
+#[derive(Debug, Clone, Copy)]
+pub struct HeldOutOptions {
+    /// Lines whose confidence is below this are counted as LLM calls.
+    pub llm_threshold: f32,
+    /// How each split's model is trained.
+    pub train: TrainOptions,
+    /// Score the validation fold instead of the test lines: every split then
+    /// trains on folds 2-4 of its training side and scores fold 1 of its test
+    /// side. Options and rules are chosen this way, never on the test lines.
+    pub validation: bool,
+}
+
+impl Default for HeldOutOptions {
+    fn default() -> Self {
+        HeldOutOptions {
+            llm_threshold: DEFAULT_LLM_THRESHOLD,
+            train: TrainOptions::default(),
+            validation: false,
+        }
+    }
+}
+
+/// The figures of one held-out split.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HeldOutRow {
+    /// "sgd-train -> hasd-dev", "rest -> sgd-train/Services_1", "folds 1-4 -> fold 0".
+    pub split: String,
+    /// "corpus", "domain" or "fold"; "part" for one corpus of a split that
+    /// tests several.
+    pub kind: &'static str,
+    /// Intent-judged lines the split's model was trained on.
+    pub train_lines: usize,
+    /// Test lines (judged or not).
+    pub lines: usize,
+    /// Test lines whose confidence is below the threshold.
+    pub below: usize,
+    pub judged: usize,
+    pub correct: usize,
+    /// Judged lines the rules alone (no model) get right.
+    pub rules_correct: usize,
+    /// Judged lines below the threshold.
+    pub judged_below: usize,
+    /// Judged lines at or above the threshold that are right.
+    pub correct_above: usize,
+    /// (confidence, right, labelled with an intent the training lines
+    /// have, right by the rules alone) of every judged test line.
+    #[serde(skip)]
+    pub scored: Vec<(f32, bool, bool, bool)>,
+}
+
+impl HeldOutRow {
+    fn add(
+        &mut self,
+        c: &Case,
+        u: &Understanding,
+        rules: &Understanding,
+        low: bool,
+        shared: Option<bool>,
+    ) {
+        self.lines += 1;
+        self.below += usize::from(low);
+        let (Some(intents), Some(shared)) = (&c.intents, shared) else {
+            return;
+        };
+        let right = |i: Intent| intents.iter().any(|n| n == i.as_str());
+        let ok = right(u.intent);
+        self.judged += 1;
+        self.correct += usize::from(ok);
+        self.judged_below += usize::from(low);
+        self.correct_above += usize::from(ok && !low);
+        let rules_ok = right(rules.intent);
+        self.rules_correct += usize::from(rules_ok);
+        self.scored.push((u.confidence, ok, shared, rules_ok));
+    }
+
+    fn merge(&mut self, o: &HeldOutRow) {
+        self.lines += o.lines;
+        self.below += o.below;
+        self.judged += o.judged;
+        self.correct += o.correct;
+        self.rules_correct += o.rules_correct;
+        self.judged_below += o.judged_below;
+        self.correct_above += o.correct_above;
+        self.scored.extend_from_slice(&o.scored);
+    }
+
+    pub fn intent_accuracy(&self) -> Option<f64> {
+        ratio(self.correct, self.judged)
+    }
+    pub fn rules_accuracy(&self) -> Option<f64> {
+        ratio(self.rules_correct, self.judged)
+    }
+    /// Share of all test lines below the threshold (LLM calls).
+    pub fn below_share(&self) -> Option<f64> {
+        ratio(self.below, self.lines)
+    }
+    /// Share of the judged test lines below the threshold.
+    pub fn judged_below_share(&self) -> Option<f64> {
+        ratio(self.judged_below, self.judged)
+    }
+    /// Accuracy of the answers the bot would act on without the LLM.
+    pub fn accuracy_above(&self) -> Option<f64> {
+        ratio(self.correct_above, self.judged - self.judged_below)
+    }
+}
+
+/// The result of [`held_out_by_source`].
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HeldOutReport {
+    pub rows: Vec<HeldOutRow>,
+    pub llm_threshold: f32,
+    pub validation: bool,
+}
+
+/// Reliability buckets: lower bounds of the confidence ranges.
+const BUCKETS: [f32; 7] = [0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.97];
+
+impl HeldOutReport {
+    /// The table of splits, the same on the test lines labelled with an
+    /// intent the training lines have, then a reliability table (accuracy by
+    /// confidence bucket) for each kind of split.
+    pub fn render(&self) -> String {
+        let th = self.llm_threshold;
+        let header = |first: &str| {
+            format!(
+                "{:<36} {:>6} {:>6} {:>7} {:>8} {:>8} {:>11} {:>11} {:>10}\n",
+                first,
+                "train",
+                "test",
+                "judged",
+                "intent",
+                "rules",
+                format!("<{th:.2} all"),
+                format!("<{th:.2} jdg"),
+                format!("acc>={th:.2}"),
+            )
+        };
+        let mut s = header("split (train -> test)");
+        for r in &self.rows {
+            s.push_str(&format!(
+                "{:<36} {:>6} {:>6} {:>7} {:>8} {:>8} {:>11} {:>11} {:>10}\n",
+                r.split,
+                r.train_lines,
+                r.lines,
+                r.judged,
+                pct(r.intent_accuracy()),
+                pct(r.rules_accuracy()),
+                pct(r.below_share()),
+                pct(r.judged_below_share()),
+                pct(r.accuracy_above()),
+            ));
+        }
+        s.push_str("\nthe test lines labelled with an intent the training lines have:\n");
+        s.push_str(&header("split (train -> test)"));
+        for r in &self.rows {
+            let sc: Vec<&(f32, bool, bool, bool)> = r.scored.iter().filter(|x| x.2).collect();
+            let n = sc.len();
+            let ok = sc.iter().filter(|x| x.1).count();
+            let rules_ok = sc.iter().filter(|x| x.3).count();
+            let below = sc.iter().filter(|x| x.0 < th).count();
+            let ok_above = sc.iter().filter(|x| x.1 && x.0 >= th).count();
+            s.push_str(&format!(
+                "{:<36} {:>6} {:>6} {:>7} {:>8} {:>8} {:>11} {:>11} {:>10}\n",
+                r.split,
+                r.train_lines,
+                "-",
+                n,
+                pct(ratio(ok, n)),
+                pct(ratio(rules_ok, n)),
+                "-",
+                pct(ratio(below, n)),
+                pct(ratio(ok_above, n - below)),
+            ));
+        }
+        for kind in ["corpus", "domain", "fold"] {
+            let scored: Vec<(f32, bool)> = self
+                .rows
+                .iter()
+                .filter(|r| r.kind == kind)
+                .flat_map(|r| r.scored.iter().map(|x| (x.0, x.1)))
+                .collect();
+            if scored.is_empty() {
+                continue;
+            }
+            let n = scored.len() as f64;
+            let brier = scored
+                .iter()
+                .map(|(c, r)| (f64::from(*c) - f64::from(u8::from(*r))).powi(2))
+                .sum::<f64>()
+                / n;
+            let mut ece = 0.0;
+            let mut table = String::new();
+            for (k, lo) in BUCKETS.iter().enumerate() {
+                let hi = BUCKETS.get(k + 1).copied().unwrap_or(f32::INFINITY);
+                let b: Vec<&(f32, bool)> = scored
+                    .iter()
+                    .filter(|(c, _)| *c >= *lo && *c < hi)
+                    .collect();
+                let bn = b.len();
+                let mean = b.iter().map(|(c, _)| f64::from(*c)).sum::<f64>() / bn.max(1) as f64;
+                let ok = b.iter().filter(|(_, r)| *r).count();
+                ece += (mean - ok as f64 / bn.max(1) as f64).abs() * bn as f64 / n;
+                let range = if hi.is_finite() {
+                    format!("{lo:.2}-{hi:.2}")
+                } else {
+                    format!("{lo:.2}-1.00")
+                };
+                table.push_str(&format!(
+                    "{range:<12} {bn:>6} {:>9} {:>9}\n",
+                    if bn > 0 {
+                        format!("{mean:.3}")
+                    } else {
+                        "-".into()
+                    },
+                    pct(ratio(ok, bn))
+                ));
+            }
+            s.push_str(&format!(
+                "\nreliability, {kind} splits pooled ({} judged lines; expected calibration error \
+                 {ece:.3}, Brier {brier:.3})\n{:<12} {:>6} {:>9} {:>9}\n{table}",
+                scored.len(),
+                "confidence",
+                "lines",
+                "mean conf",
+                "accuracy"
+            ));
+        }
+        s
+    }
+}
+
+/// A labelled line and where it comes from.
+struct SourcedLine {
+    case: Case,
+    corpus: String,
+    domain: Option<String>,
+    fold: u8,
+    example: Option<Example>,
+}
+
+/// The "domain" of each line of one corpus: the last word of its source
+/// field ("Services_2"), when that word is not just the label (each value
+/// covers several intents), else None.
+fn domains(cases: &[Case]) -> Vec<Option<String>> {
+    let last = |c: &Case| {
+        c.source
+            .split(' ')
+            .next_back()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut intents_by: std::collections::BTreeMap<String, Vec<&Vec<String>>> =
+        std::collections::BTreeMap::new();
+    for c in cases {
+        if let Some(i) = &c.intents {
+            let e = intents_by.entry(last(c)).or_default();
+            if !e.contains(&i) {
+                e.push(i);
+            }
+        }
+    }
+    let meaningful = intents_by.len() >= 2 && intents_by.values().all(|v| v.len() >= 2);
+    cases.iter().map(|c| meaningful.then(|| last(c))).collect()
+}
+
+/// Every line of the corpora with its corpus (the file name without
+/// extension), fold, domain and, when it has an intent label, its training
+/// example (grouped by domain, or by fold where the lines carry no domain).
+fn sourced_lines(paths: &[PathBuf]) -> Result<Vec<SourcedLine>, EvalError> {
+    let mut lines = Vec::new();
+    for path in paths {
+        let corpus = path.file_stem().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let cases = read_cases(path)?;
+        let doms = domains(&cases);
+        for (case, domain) in cases.into_iter().zip(doms) {
+            let k = fold(&case.id);
+            let domain = domain.map(|d| format!("{corpus}/{d}"));
+            let group = domain
+                .clone()
+                .unwrap_or_else(|| format!("{corpus} fold {k}"));
+            let example = case.intents.as_ref().and_then(|i| {
+                let targets: Vec<Intent> = i.iter().filter_map(|n| Intent::from_name(n)).collect();
+                (!targets.is_empty()).then(|| Example::new(&case.text, case.now, targets, &group))
+            });
+            lines.push(SourcedLine {
+                fold: k,
+                domain,
+                corpus: corpus.clone(),
+                case,
+                example,
+            });
+        }
+    }
+    Ok(lines)
+}
+
+/// An intent-labelled line as a training example, with its corpus and fold.
+pub struct TrainingLine {
+    /// The file name without extension ("sgd-train").
+    pub corpus: String,
+    pub fold: u8,
+    pub example: Example,
+}
+
+/// The intent-labelled lines of the corpora as training examples (what
+/// `examples/train_intent.rs` trains the embedded model on, folds 1-4).
+pub fn training_lines(paths: &[PathBuf]) -> Result<Vec<TrainingLine>, EvalError> {
+    Ok(sourced_lines(paths)?
+        .into_iter()
+        .filter_map(|l| {
+            Some(TrainingLine {
+                corpus: l.corpus,
+                fold: l.fold,
+                example: l.example?,
+            })
+        })
+        .collect())
+}
+
+/// Trains the intent re-scorer on some sources and scores it on the others:
+/// leave one corpus (file) out, leave one domain (the source field's last
+/// word, where it is not the label) out, and the random fold 0 the shipped
+/// model never trains on. Cross splits test on every fold but
+/// [`VALIDATION_FOLD`]; with [`HeldOutOptions::validation`] they train on
+/// folds 2-4 and test on fold 1 instead.
+pub fn held_out_by_source(
+    paths: &[PathBuf],
+    opts: HeldOutOptions,
+) -> Result<HeldOutReport, EvalError> {
+    let lines = sourced_lines(paths)?;
+    let v = opts.validation;
+    // the training side: folds 2-4 when validating, else every fold
+    let train_fold = |f: u8| !v || f > VALIDATION_FOLD;
+    let test_fold = |f: u8| {
+        if v {
+            f == VALIDATION_FOLD
+        } else {
+            f != VALIDATION_FOLD
+        }
+    };
+    type Pick<'a> = Box<dyn Fn(&SourcedLine) -> bool + 'a>;
+    let mut splits: Vec<(String, &'static str, Pick, Pick)> = Vec::new();
+    let mut corpora: Vec<String> = lines.iter().map(|l| l.corpus.clone()).collect();
+    corpora.dedup();
+    if corpora.len() >= 2 {
+        for c in &corpora {
+            let rest: Vec<&str> = corpora
+                .iter()
+                .filter(|o| *o != c)
+                .map(String::as_str)
+                .collect();
+            let (c1, c2) = (c.clone(), c.clone());
+            splits.push((
+                format!("{} -> {c}", rest.join("+")),
+                "corpus",
+                Box::new(move |l| l.corpus != c1 && train_fold(l.fold)),
+                Box::new(move |l| l.corpus == c2 && test_fold(l.fold)),
+            ));
+        }
+    }
+    let mut doms: Vec<String> = lines.iter().filter_map(|l| l.domain.clone()).collect();
+    doms.sort();
+    doms.dedup();
+    for d in doms {
+        let d2 = d.clone();
+        splits.push((
+            format!("rest -> {d}"),
+            "domain",
+            Box::new(move |l| l.domain.as_deref() != Some(&d) && train_fold(l.fold)),
+            Box::new(move |l| l.domain.as_deref() == Some(&d2) && test_fold(l.fold)),
+        ));
+    }
+    let (tr, te) = if v { ("2-4", 1) } else { ("1-4", 0) };
+    splits.push((
+        format!("folds {tr} -> fold {te}"),
+        "fold",
+        Box::new(move |l| l.fold != 0 && train_fold(l.fold)),
+        Box::new(move |l| l.fold == te),
+    ));
+
+    let rules_only = Model::parse("");
+    let mut report = HeldOutReport {
+        llm_threshold: opts.llm_threshold,
+        validation: v,
+        ..HeldOutReport::default()
+    };
+    for (split, kind, train_pick, test_pick) in splits {
+        let train_set: Vec<&Example> = lines
+            .iter()
+            .filter(|l| train_pick(l))
+            .filter_map(|l| l.example.as_ref())
+            .collect();
+        let model = Model::parse(&train(&train_set, &opts.train, ""));
+        let known: Vec<Intent> = train_set.iter().flat_map(|e| e.targets.clone()).collect();
+        // the split as a whole, then (when it tests several corpora) each one
+        let mut rows: Vec<HeldOutRow> = Vec::new();
+        let total = HeldOutRow {
+            split: split.clone(),
+            kind,
+            train_lines: train_set.len(),
+            ..HeldOutRow::default()
+        };
+        for l in lines.iter().filter(|l| test_pick(l)) {
+            let u = understand_with(&model, &l.case.text, l.case.now);
+            let rules = understand_with(&rules_only, &l.case.text, l.case.now);
+            let name = format!("  {split}: {}", l.corpus);
+            let k = match rows.iter().position(|r| r.split == name) {
+                Some(k) => k,
+                None => {
+                    rows.push(HeldOutRow {
+                        split: name,
+                        kind: "part",
+                        train_lines: train_set.len(),
+                        ..HeldOutRow::default()
+                    });
+                    rows.len() - 1
+                }
+            };
+            let low = u.low_confidence(opts.llm_threshold);
+            let shared = l.case.intents.as_ref().map(|intents| {
+                intents
+                    .iter()
+                    .any(|n| Intent::from_name(n).is_some_and(|i| known.contains(&i)))
+            });
+            rows[k].add(&l.case, &u, &rules, low, shared);
+        }
+        let mut total = rows.iter().fold(total, |mut t, r| {
+            t.merge(r);
+            t
+        });
+        total.split = split;
+        report.rows.push(total);
+        if rows.len() > 1 {
+            report.rows.extend(rows);
+        }
     }
     Ok(report)
 }

@@ -75,6 +75,16 @@ pub fn find(toks: &[Tok]) -> TimeFound {
     let mut pod_only: Option<(NaiveTime, NaiveTime)> = None;
     let mut i = 0;
     while i < toks.len() {
+        if let Some((range, end)) = span_at(toks, i) {
+            if !negated(toks, i) {
+                best = Some(Cand {
+                    time: None,
+                    range: Some(range),
+                });
+            }
+            i = end;
+            continue;
+        }
         if let Some((time, end)) = exact_at(toks, i) {
             if !negated(toks, i) {
                 let range = bound_range(toks, i, time);
@@ -104,6 +114,40 @@ pub fn find(toks: &[Tok]) -> TimeFound {
             range: pod_only,
         },
     }
+}
+
+/// "between 10 and 11", "from 2 to 4pm", "10-11am", "btwn 11 and 1": a
+/// window of the day with both ends named (in digits). A marker on either
+/// end applies to the other when it fits ("2 to 4pm" is 2-4 PM); without
+/// one, hours read as the business day reads them (1-6 in the afternoon).
+fn span_at(toks: &[Tok], i: usize) -> Option<((NaiveTime, NaiveTime), usize)> {
+    let opened = matches!(word(toks, i), "between" | "btwn" | "btw" | "from");
+    let start = if opened { i + 1 } else { i };
+    if !matches!(toks.get(start), Some(Tok::Num(..) | Tok::Clock(..))) {
+        return None;
+    }
+    let (h1, m1, j, _) = hour_at(toks, start)?;
+    let (mark1, j) = match suffix(toks, j) {
+        Some((mark, end)) => (mark, end),
+        None => (None, j),
+    };
+    let dash = matches!(toks.get(j), Some(Tok::Punct('-')));
+    let joined = dash || matches!(word(toks, j), "and" | "to" | "till" | "til" | "until");
+    if !joined || !(opened || dash) {
+        return None;
+    }
+    if !matches!(toks.get(j + 1), Some(Tok::Num(..) | Tok::Clock(..))) {
+        return None;
+    }
+    let (h2, m2, k, _) = hour_at(toks, j + 1)?;
+    let (mark2, end) = match suffix(toks, k) {
+        Some((mark, end)) => (mark, end),
+        None => (None, k),
+    };
+    let first_mark = mark1.or(mark2.filter(|_| h1 <= h2 && h1 != 12));
+    let from = resolve(h1, m1, first_mark)?;
+    let to = resolve(h2, m2, mark2.or(mark1.filter(|_| h1 <= h2)))?;
+    (from < to).then_some(((from, to), end))
 }
 
 /// A negation shortly before, in the same clause.
@@ -150,6 +194,12 @@ fn hour_at(toks: &[Tok], i: usize) -> Option<(u32, u32, usize, bool)> {
                 return Some((*h, *m, i + 2, false));
             }
             Some((*h, 0, i + 1, false))
+        }
+        // "at 1030", "930am": an hour and minutes run together (not a year:
+        // the hour is 1-12).
+        Tok::Num(n, 3 | 4) => {
+            let (h, m) = (n / 100, n % 100);
+            ((1..=12).contains(&h) && m < 60).then_some((h, m, i + 1, false))
         }
         Tok::Word(w) => {
             let h = number_word(w)?;
@@ -271,6 +321,10 @@ fn ends_time_phrase(toks: &[Tok], j: usize) -> bool {
                 | "the"
                 | "in"
                 | "available"
+                | "open"
+                | "free"
+                | "still"
+                | "not"
                 | "possible"
                 | "pls"
                 | "as"
@@ -386,12 +440,56 @@ fn exact_at(toks: &[Tok], i: usize) -> Option<(NaiveTime, usize)> {
     let prev2 = word(toks, i.wrapping_sub(2));
     let prep = is_time_preposition(prev)
         || (matches!(prev, "a" | "the") && is_time_preposition(prev2))
-        || prev == "is" && prev2 == "time";
+        || prev == "is" && prev2 == "time"
+        || corrects_to(prev, prev2)
+        || after_a_day(prev)
+        || asks_about(prev, i);
     // a bare hour needs digits: "at one" / "about one in SF" are not times
-    if prep && !is_word && (1..=12).contains(&h) && ends_time_phrase(toks, j) {
+    let named = prep && ends_time_phrase(toks, j) || preferred_over_another(toks, j);
+    if !is_word && (1..=12).contains(&h) && named {
         return Some((resolve(h, m, None)?, j));
     }
     None
+}
+
+/// "tmrw 10", "wed 11", "friday 2?": texted right after the day, a bare
+/// number is its hour.
+fn after_a_day(prev: &str) -> bool {
+    crate::date::weekday(prev).is_some() || matches!(prev, "tomorrow" | "today" | "tonight")
+}
+
+/// "is 11 ok?", "would 2 work", "does 4 suit": a question about an hour
+/// (at the start of the message for "is", so "there is 1 thing" is not one).
+fn asks_about(prev: &str, i: usize) -> bool {
+    match prev {
+        "is" => i == 1,
+        "would" | "does" | "will" | "could" => true,
+        _ => false,
+    }
+}
+
+/// "make it 4", "can we do 4", "change it to 4", "like 1?": a correction
+/// names the hour.
+fn corrects_to(prev: &str, prev2: &str) -> bool {
+    match prev {
+        "like" => !matches!(prev2, "would" | "id" | "i" | "we" | "wed"),
+        "meant" | "mean" => true,
+        "it" => matches!(prev2, "make" | "making"),
+        "do" => !matches!(prev2, "how" | "what"),
+        "to" => matches!(prev2, "it" | "that" | "change" | "move" | "push" | "switch"),
+        _ => false,
+    }
+}
+
+/// "4 instead", "4 is better", "4 works better", "4 would be better for me":
+/// an hour offered in place of another.
+fn preferred_over_another(toks: &[Tok], j: usize) -> bool {
+    match word(toks, j) {
+        "instead" => true,
+        "is" | "works" | "suits" => matches!(word(toks, j + 1), "better" | "best"),
+        "would" => word(toks, j + 1) == "be" && matches!(word(toks, j + 2), "better" | "best"),
+        _ => false,
+    }
 }
 
 /// "quarter past 2", "a quarter to 4 in the afternoon", "half past 10".
@@ -481,6 +579,67 @@ mod tests {
     fn sms_at_sign_and_bare_hours_after_prepositions() {
         assert_eq!(t("tmrw @ 3"), at(15, 0));
         assert_eq!(t("around 10?"), at(10, 0));
+    }
+
+    #[test]
+    fn both_ends_of_a_window_make_a_range_of_the_day() {
+        let range = |text: &str| {
+            let f = find(&tokenize(text));
+            (f.time, f.range)
+        };
+        assert_eq!(
+            range("between 10 and 11?"),
+            (None, at(10, 0).zip(at(11, 0)))
+        );
+        assert_eq!(range("from 2 to 4pm"), (None, at(14, 0).zip(at(16, 0))));
+        assert_eq!(range("tmrw 10-11am"), (None, at(10, 0).zip(at(11, 0))));
+        assert_eq!(range("btwn 11 and 1"), (None, at(11, 0).zip(at(13, 0))));
+        assert_eq!(
+            range("from 9:30 to 10:30 am"),
+            (None, at(9, 30).zip(at(10, 30)))
+        );
+        assert_eq!(range("from 2"), (at(14, 0), at(14, 0).zip(at(23, 59))));
+    }
+
+    #[test]
+    fn hours_and_minutes_run_together_are_a_time() {
+        assert_eq!(t("Wed 3/4 at 1030"), at(10, 30));
+        assert_eq!(t("930am tomorrow"), at(9, 30));
+        assert_eq!(t("can i come at 130"), at(13, 30));
+        assert_eq!(t("march 7 2019 at 3"), at(15, 0));
+        assert_eq!(t("by 2030."), None);
+        assert_eq!(t("at 1075 main st"), None);
+    }
+
+    #[test]
+    fn a_correction_names_a_bare_hour() {
+        assert_eq!(t("actually make it 4"), at(16, 0));
+        assert_eq!(t("can we do 4 instead"), at(16, 0));
+        assert_eq!(t("4 instead?"), at(16, 0));
+        assert_eq!(t("actually 2 is better"), at(14, 0));
+        assert_eq!(t("10 would be better for me"), at(10, 0));
+        assert_eq!(t("can you change it to 11"), at(11, 0));
+        assert_eq!(t("sorry typo, i meant 2 not 3"), at(14, 0));
+        assert_eq!(t("can i do 2 people"), None);
+        assert_eq!(t("make it 2 appointments"), None);
+    }
+
+    #[test]
+    fn a_bare_hour_texted_after_the_day_or_asked_about_is_a_time() {
+        assert_eq!(t("tmrw 10?"), at(10, 0));
+        assert_eq!(t("can i do wed 11"), at(11, 0));
+        assert_eq!(t("Is 11 tomorrow ok?"), at(11, 0));
+        assert_eq!(t("would 2 work"), at(14, 0));
+        assert_eq!(t("can i come earlier tomorrow? like 1?"), at(13, 0));
+        assert_eq!(t("tuesday 2 people"), None);
+        assert_eq!(t("there is 1 thing"), None);
+        assert_eq!(t("i would like 2 appointments"), None);
+    }
+
+    #[test]
+    fn a_bare_hour_asked_about_as_open_or_free_is_a_time() {
+        assert_eq!(t("is friday at 1 open"), at(13, 0));
+        assert_eq!(t("are you free at 2 tomorrow"), at(14, 0));
     }
 
     #[test]

@@ -224,7 +224,8 @@ fn normalise(w: &str) -> Option<&'static str> {
     Some(match w {
         "tmrw" | "tmrow" | "tmr" | "tmro" | "tomoz" | "tommorow" | "tommorrow" | "tomorow"
         | "tomorrrow" | "tomrrow" | "tomorrw" | "tomm" | "tmw" | "tomo" | "tommorw" | "tomoro"
-        | "tomorro" | "tmorrow" | "tommarow" | "tomarrow" | "tomorrows" => "tomorrow",
+        | "tomorro" | "tmorrow" | "tommarow" | "tomarrow" | "tomorrows" | "tmrws" | "tmrows"
+        | "tmws" => "tomorrow",
         "tdy" | "tday" | "todays" | "toda" => "today",
         "tonite" | "tonigh" | "tonights" => "tonight",
         "appt" | "appts" | "apt" | "appoinment" | "appointmnet" | "appointmentn" | "apointment"

@@ -18,8 +18,9 @@ use smsbot_test_support::openrouter_standin::{OpenRouterStandIn, Reply};
 
 /// A message the rules are sure of.
 const CLEAR: &str = "can I book tomorrow at 3pm";
-/// A message the rules are unsure of.
-const UNCLEAR: &str = "what is albert einstein famous for";
+/// A message the offline understanding is unsure of (its answer is likely
+/// wrong: ask the LLM).
+const UNCLEAR: &str = "is it going to rain";
 
 fn now() -> DateTime<Tz> {
     New_York
