@@ -32,6 +32,8 @@ const LOCAL_ADMIN_KEY: &str = "local-admin-key";
 const LOCAL_QUEUE: &str = "smsbot-inbound.fifo";
 const LOCAL_OUTBOUND_QUEUE: &str = "smsbot-outbound";
 const LOCAL_TABLE: &str = "smsbot-idempotency";
+/// Where staff alerts go locally (the console; a number no phone has).
+const LOCAL_STAFF_PHONE: &str = "+15555550100";
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -54,8 +56,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let channel = app.sms_channel(true)?;
     let outbox = app.outbox(&channel)?;
     let conversation = app.conversation(outbox.clone())?;
-    let mut router =
-        smsbot_webhook::router(app.webhook()?).merge(smsbot_admin::router(app.admin()?));
+    let mut router = smsbot_webhook::router(app.webhook()?)
+        .merge(smsbot_admin::router(app.admin(outbox.clone())?));
     if let SmsChannel::Console(console) = &channel {
         router = router.merge(outbox_router(console.clone()));
     }
@@ -104,6 +106,11 @@ async fn with_local_defaults(
     default("ADMIN_API_KEY", LOCAL_ADMIN_KEY.to_owned());
     default("BUSINESS_HOURS", super::seed::LOCAL_HOURS.to_owned());
     let unset = |name: &str| !std::env::var(name).is_ok_and(|v| !v.is_empty());
+    // Staff alerts go to the console like every SMS when Twilio is not set up
+    // (with Twilio, only a real number set by hand is texted).
+    if unset("TWILIO_ACCOUNT_SID") && unset("STAFF_ALERT_TOPIC_ARN") {
+        default("STAFF_PHONE", LOCAL_STAFF_PHONE.to_owned());
+    }
     if unset("INBOUND_QUEUE_URL") {
         let url = smsbot_aws::provision::fifo_queue(sdk, LOCAL_QUEUE).await?;
         default("INBOUND_QUEUE_URL", url);

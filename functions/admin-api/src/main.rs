@@ -1,6 +1,7 @@
 //! Lambda entry point for the admin API (API Gateway HTTP API, `/api/...`).
 //!
-//! Wiring only: telemetry, the app (settings with the app secret overlaid), then
+//! Wiring only: telemetry, the app (settings with the app secret overlaid),
+//! Twilio as the SMS channel (staff write to contacts through the outbox), then
 //! the shared router from `smsbot-admin`, which checks the API key again behind
 //! the authorizer.
 
@@ -10,5 +11,6 @@ use smsbot_bootstrap::App;
 async fn main() -> Result<(), lambda_http::Error> {
     smsbot_config::telemetry::init();
     let app = App::load().await?;
-    lambda_http::run(smsbot_admin::router(app.admin()?)).await
+    let outbox = app.outbox(&app.sms_channel(false)?)?;
+    lambda_http::run(smsbot_admin::router(app.admin(outbox)?)).await
 }

@@ -137,10 +137,15 @@ impl MarketingProof {
     /// The checked evidence; `fields` names the parts as the body does, for
     /// the 422 that names the missing or wrong one.
     pub(crate) fn evidence(&self, fields: &ProofFields) -> Result<ConsentEvidence, ApiError> {
+        // A year the database cannot store is refused here, not by it (a 500).
+        let obtained_at = self
+            .obtained_at
+            .map(|at| crate::validate::instant(fields.obtained_at, at))
+            .transpose()?;
         ConsentEvidence::new(
             self.source.as_deref(),
             self.consent_text.as_deref(),
-            self.obtained_at.map(|at| at.with_timezone(&Utc)),
+            obtained_at,
             Utc::now(),
         )
         .map_err(|e: EvidenceError| ApiError::invalid(fields.name(e.field()), e.to_string()))

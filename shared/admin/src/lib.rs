@@ -1,11 +1,13 @@
 //! The admin HTTP API under `/api`: one router for the Lambda and the local process.
 //!
 //! Owns the routes operators and a future dashboard use (contacts, campaigns,
-//! appointments, availability, messages, health), their validation, their JSON
-//! shapes and the OpenAPI document generated from the same handlers. Every route
+//! appointments, availability, messages, conversations needing a human,
+//! health), their validation, their JSON shapes and the OpenAPI document
+//! generated from the same handlers. Every route
 //! but `GET /api/health` requires the admin key (`X-API-Key`), checked here as
 //! well as by the API Gateway authorizer, through the same `auth::check_api_key`.
-//! Must not hold SQL (that is `smsbot-store`) nor send SMS: changing a campaign's
+//! Must not hold SQL (that is `smsbot-store`) nor send SMS but through the
+//! outbox (a staff member's message to a contact): changing a campaign's
 //! status only tells the dispatcher what to do next.
 
 pub mod appointments;
@@ -14,6 +16,7 @@ pub mod availability;
 pub mod campaigns;
 pub mod consent;
 pub mod contacts;
+pub mod conversations;
 pub mod error;
 mod extract;
 pub mod health;
@@ -27,6 +30,7 @@ use std::sync::Arc;
 use axum::Router;
 use secrecy::SecretString;
 use smsbot_domain::Region;
+use smsbot_outbox::{Clock, Outbox};
 use smsbot_store::Pool;
 
 pub use auth::{AuthError, check_api_key};
@@ -43,6 +47,18 @@ pub struct AdminState {
     /// Probed by the health check: the idempotency table the webhook depends on.
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub idempotency_table: String,
+    /// Staff writing to contacts and releasing conversations to the bot.
+    pub staff: StaffDesk,
+}
+
+/// What staff's routes need: the one send path, the clock the conversation
+/// uses (handoffs open and end by it), and how long a staff message keeps
+/// the bot quiet for the contact (`HANDOFF_QUIET_HOURS`).
+#[derive(Clone)]
+pub struct StaffDesk {
+    pub outbox: Outbox,
+    pub clock: Arc<dyn Clock>,
+    pub quiet: chrono::Duration,
 }
 
 impl AdminState {
@@ -64,6 +80,7 @@ impl AdminState {
         default_region: Region,
         dynamodb: aws_sdk_dynamodb::Client,
         idempotency_table: String,
+        staff: StaffDesk,
     ) -> Self {
         Self {
             pool,
@@ -71,6 +88,7 @@ impl AdminState {
             default_region,
             dynamodb,
             idempotency_table,
+            staff,
         }
     }
 }

@@ -40,8 +40,32 @@ pub struct Message {
     pub campaign_id: Option<CampaignId>,
     #[schema(value_type = Option<i64>)]
     pub appointment_id: Option<AppointmentId>,
+    /// The staff member who wrote an outbound message; `null` for the bot's
+    /// messages and the contact's own.
+    pub author: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Message {
+    /// A stored message of `contact_id`'s conversation.
+    pub(crate) fn of(contact_id: ContactId, m: store::StoredMessage) -> Self {
+        Self {
+            id: m.id,
+            contact_id,
+            direction: m.direction,
+            body: m.body,
+            twilio_sid: m.twilio_sid,
+            status: m.status,
+            error_code: m.error_code,
+            segments: m.segments,
+            campaign_id: m.campaign_id,
+            appointment_id: m.appointment_id,
+            author: m.staff_author,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -84,20 +108,7 @@ pub async fn list(
         items: page
             .items
             .into_iter()
-            .map(|m| Message {
-                id: m.id,
-                contact_id: filters.contact_id,
-                direction: m.direction,
-                body: m.body,
-                twilio_sid: m.twilio_sid,
-                status: m.status,
-                error_code: m.error_code,
-                segments: m.segments,
-                campaign_id: m.campaign_id,
-                appointment_id: m.appointment_id,
-                created_at: m.created_at,
-                updated_at: m.updated_at,
-            })
+            .map(|m| Message::of(filters.contact_id, m))
             .collect(),
         next_cursor: page.next_cursor,
     }))

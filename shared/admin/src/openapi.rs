@@ -19,16 +19,16 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::{
-    AdminState, appointments, auth, availability, campaigns, consent, contacts, error, health,
-    messages,
+    AdminState, appointments, auth, availability, campaigns, consent, contacts, conversations,
+    error, health, messages,
 };
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(
         title = "SMS appointment bot admin API",
-        description = "Contacts, campaigns, appointments, availability and messages of the SMS \
-                       appointment bot. Every operation except the health check requires the \
+        description = "Contacts, campaigns, appointments, availability, messages and the \
+                       conversations handed to staff of the SMS appointment bot. Every operation except the health check requires the \
                        admin key in the `X-API-Key` header. Lists are paginated with `limit` and \
                        an opaque `cursor`; timestamps are RFC 3339 with an offset.",
         version = "1"
@@ -36,7 +36,8 @@ use crate::{
     components(schemas(error::ErrorBody)),
     tags(
         (name = "contacts"), (name = "campaigns"), (name = "appointments"),
-        (name = "availability"), (name = "messages"), (name = "health")
+        (name = "availability"), (name = "messages"), (name = "conversations"),
+        (name = "health")
     )
 )]
 struct ApiDoc;
@@ -74,6 +75,9 @@ fn protected_routes() -> OpenApiRouter<AdminState> {
         .routes(routes!(appointments::no_show))
         .routes(routes!(availability::list, availability::create))
         .routes(routes!(messages::list))
+        .routes(routes!(conversations::needing_human))
+        .routes(routes!(conversations::send))
+        .routes(routes!(conversations::release))
         .routes(routes!(serve_document))
 }
 

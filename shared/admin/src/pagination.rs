@@ -66,7 +66,8 @@ list_id!(
     smsbot_domain::SlotId,
     smsbot_domain::AppointmentId,
     smsbot_domain::CampaignId,
-    smsbot_domain::MessageId
+    smsbot_domain::MessageId,
+    smsbot_domain::HandoffId
 );
 
 /// Lists in id order.

@@ -1,4 +1,5 @@
-//! AWS adapters: SQS, DynamoDB idempotency claims and counters, and Secrets Manager.
+//! AWS adapters: SQS, DynamoDB idempotency claims and counters, Secrets Manager,
+//! and the SNS topic staff alerts are published to.
 //!
 //! Owns the SDK calls and the mapping of their failures to errors a caller can act
 //! on. Must not hold business rules: what to enqueue or claim is decided elsewhere.
@@ -11,12 +12,14 @@ pub mod idempotency;
 pub mod provision;
 pub mod queue;
 pub mod secrets;
+pub mod topic;
 
 pub use batch::batch_response;
 pub use counters::{CounterError, DynamoCounters};
 pub use idempotency::{Claim, IdempotencyError, IdempotencyStore};
 pub use queue::{FifoMessage, QueueError, SqsQueue};
 pub use secrets::{SecretsError, load_settings, load_settings_from};
+pub use topic::{PublishError, SnsTopic};
 
 use std::time::Duration;
 

@@ -105,3 +105,14 @@ pub async fn idempotency_table(
         .map_err(failed("the table's TTL"))?;
     Ok(())
 }
+
+/// Creates (or finds) an SNS topic named `name` and returns its ARN.
+pub async fn topic(sdk: &aws_config::SdkConfig, name: &str) -> Result<String, ProvisionError> {
+    let created = aws_sdk_sns::Client::new(sdk)
+        .create_topic()
+        .name(name)
+        .send()
+        .await
+        .map_err(failed("the SNS topic"))?;
+    Ok(created.topic_arn().unwrap_or_default().to_owned())
+}

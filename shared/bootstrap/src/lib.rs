@@ -11,8 +11,8 @@ use std::sync::{Arc, OnceLock};
 
 use aws_config::SdkConfig;
 use secrecy::ExposeSecret;
-use smsbot_admin::AdminState;
-use smsbot_aws::{DynamoCounters, IdempotencyStore, SqsQueue};
+use smsbot_admin::{AdminState, StaffDesk};
+use smsbot_aws::{DynamoCounters, IdempotencyStore, SnsTopic, SqsQueue};
 use smsbot_campaigns::dispatcher::DispatcherConfig;
 use smsbot_campaigns::housekeeping::HousekeepingConfig;
 use smsbot_campaigns::{
@@ -20,7 +20,10 @@ use smsbot_campaigns::{
     SenderConfig,
 };
 use smsbot_config::{ConfigError, Settings};
-use smsbot_conversation::{Conversation, DailyLlmBudget, InboundRateLimiter, Policy};
+use smsbot_conversation::{
+    Conversation, DailyLlmBudget, Handoff, InMemoryStaffAlerts, InboundRateLimiter, Policy,
+    SmsStaffAlerts, SnsStaffAlerts, StaffAlerts,
+};
 use smsbot_domain::MarketingRules;
 use smsbot_nlu::{HybridUnderstander, OpenRouterClient, OpenRouterConfig};
 use smsbot_outbox::{
@@ -234,7 +237,8 @@ impl App {
         .with_connection_overrides(overrides))
     }
 
-    pub fn admin(&self) -> Result<AdminState, BootstrapError> {
+    /// The admin API; staff's messages leave through `outbox`.
+    pub fn admin(&self, outbox: Outbox) -> Result<AdminState, BootstrapError> {
         let api_key = self.settings.require_admin_api_key()?.clone();
         Ok(AdminState::new(
             self.pool()?,
@@ -242,18 +246,52 @@ impl App {
             self.settings.default_region,
             aws_sdk_dynamodb::Client::new(&self.sdk),
             self.settings.require_idempotency_table()?.to_owned(),
+            StaffDesk {
+                outbox,
+                clock: self.clock.clone(),
+                quiet: self.handoff_quiet(),
+            },
         ))
     }
 
-    /// The turn, with the inbound rate limit (counted in DynamoDB) unless it is off.
+    fn handoff_quiet(&self) -> chrono::Duration {
+        chrono::Duration::hours(self.settings.handoff.quiet_hours)
+    }
+
+    /// Where staff alerts go: the SNS topic when `STAFF_ALERT_TOPIC_ARN` is
+    /// set, else an SMS to `STAFF_PHONE` through `outbox`, else memory (and
+    /// the log).
+    pub fn staff_alerts(&self, outbox: &Outbox) -> Result<Arc<dyn StaffAlerts>, BootstrapError> {
+        let handoff = &self.settings.handoff;
+        if let Some(arn) = &handoff.staff_alert_topic {
+            let topic = SnsTopic::new(aws_sdk_sns::Client::new(&self.sdk), arn.as_str());
+            return Ok(Arc::new(SnsStaffAlerts::new(topic)));
+        }
+        if let Some(phone) = &handoff.staff_phone {
+            return Ok(Arc::new(SmsStaffAlerts::new(
+                self.pool()?,
+                outbox.clone(),
+                phone.clone(),
+            )));
+        }
+        tracing::warn!(
+            "neither STAFF_ALERT_TOPIC_ARN nor STAFF_PHONE is set: staff alerts are only logged"
+        );
+        Ok(Arc::new(InMemoryStaffAlerts::default()))
+    }
+
+    /// The turn, with the inbound rate limit (counted in DynamoDB) unless it
+    /// is off, handing conversations to staff as the settings say.
     pub fn conversation(&self, outbox: Outbox) -> Result<Conversation, BootstrapError> {
+        let handoff = Handoff::new(self.handoff_quiet(), self.staff_alerts(&outbox)?);
         let conversation = Conversation::new(
             self.pool()?,
             self.understander()?,
             outbox,
             self.clock.clone(),
             Policy::from_settings(&self.settings)?,
-        );
+        )
+        .with_handoff(handoff);
         let limit = &self.settings.limits.inbound_rate;
         if limit.is_off() {
             return Ok(conversation);

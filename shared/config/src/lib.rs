@@ -7,6 +7,7 @@
 //! Must not fetch anything itself: I/O belongs to the adapters that call it.
 
 mod engine;
+pub mod handoff;
 pub mod limits;
 mod marketing;
 pub mod metrics;
@@ -15,6 +16,7 @@ mod settings;
 pub mod telemetry;
 
 pub use engine::EngineSettings;
+pub use handoff::HandoffSettings;
 pub use limits::LimitSettings;
 pub use marketing::MarketingSettings;
 pub use placeholder::PLACEHOLDER_TOKEN;

@@ -41,6 +41,18 @@ pub enum Metric {
     /// The DynamoDB counters (rate limit or LLM budget) did not answer: the
     /// message was let through unchecked.
     RateLimiterUnavailable,
+    /// A conversation went to staff (asked for a person, a complaint, two
+    /// messages not understood); the bot is quiet for that contact.
+    Handoffs,
+    /// "Running late", "I'm here", "on my way": acknowledged and passed on.
+    StaffNotices,
+    /// A staff alert taken by its channel (SNS, or SMS to the staff phone).
+    StaffAlertsSent,
+    /// A staff alert its channel refused for good (a wrong topic, no
+    /// permission): staff were not told; the admin API still lists the handoff.
+    StaffAlertsFailed,
+    /// A message staff wrote through the admin API, sent.
+    StaffMessagesSent,
 }
 
 impl Metric {
@@ -62,6 +74,11 @@ impl Metric {
             Self::LlmCalls => "LlmCalls",
             Self::LlmBudgetExhausted => "LlmBudgetExhausted",
             Self::RateLimiterUnavailable => "RateLimiterUnavailable",
+            Self::Handoffs => "Handoffs",
+            Self::StaffNotices => "StaffNotices",
+            Self::StaffAlertsSent => "StaffAlertsSent",
+            Self::StaffAlertsFailed => "StaffAlertsFailed",
+            Self::StaffMessagesSent => "StaffMessagesSent",
         }
     }
 }

@@ -9,6 +9,7 @@ use smsbot_domain::{MessagingServiceSid, PhoneNumber, Region, Timezone};
 use url::Url;
 
 use crate::engine::EngineSettings;
+use crate::handoff::HandoffSettings;
 use crate::limits::LimitSettings;
 use crate::marketing::MarketingSettings;
 use crate::placeholder::is_placeholder;
@@ -90,6 +91,8 @@ pub struct Settings {
     pub limits: LimitSettings,
     /// The marketing opt-in keyword and frequency cap.
     pub marketing: MarketingSettings,
+    /// The human handoff: how long the bot stays quiet, where staff alerts go.
+    pub handoff: HandoffSettings,
     /// Secret keys whose value is still a deployment placeholder; the accessors
     /// of those values refuse them.
     placeholders: BTreeSet<&'static str>,
@@ -213,6 +216,7 @@ impl Settings {
             engine: EngineSettings::from_vars(vars)?,
             limits: LimitSettings::from_vars(vars)?,
             marketing: MarketingSettings::from_vars(vars)?,
+            handoff: HandoffSettings::from_vars(vars)?,
             placeholders: SECRET_KEYS
                 .iter()
                 .copied()
@@ -385,6 +389,7 @@ impl fmt::Debug for Settings {
             .field("engine", &self.engine)
             .field("limits", &self.limits)
             .field("marketing", &self.marketing)
+            .field("handoff", &self.handoff)
             .field("placeholders", &self.placeholders)
             .finish()
     }
@@ -472,6 +477,7 @@ mod tests {
         ("HOUSEKEEPING_INTERVAL_MINUTES", 1, 1_440),
         ("CONVERSATION_EXPIRY_GRACE_MINUTES", 0, 43_200),
         ("APPOINTMENT_COMPLETE_AFTER_MINUTES", 0, 43_200),
+        ("HANDOFF_QUIET_HOURS", 1, 720),
     ];
 
     /// The settings with `name` set to `value`, and a horizon long enough for

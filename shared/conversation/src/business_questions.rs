@@ -22,7 +22,20 @@ pub fn asked(text: &str) -> Option<BusinessQuestion> {
     while words.len() > 1
         && matches!(
             words[0],
-            "hi" | "hey" | "hello" | "quick" | "question" | "so"
+            "hi" | "hey"
+                | "hello"
+                | "quick"
+                | "question"
+                | "so"
+                | "wait"
+                | "oh"
+                | "ok"
+                | "okay"
+                | "btw"
+                | "also"
+                | "and"
+                | "sorry"
+                | "um"
         )
     {
         words.remove(0);
@@ -52,11 +65,15 @@ const HOURS: &[&str] = &[
     // "what time do you open", "what time do you close on friday".
     "what_time|when do you open|close @day?",
     "what_time|when do you open|close on? @day?",
+    // "open on saturdays?", "saturday hours?".
+    "open|closed on? @day",
+    "@day hours",
+    "hours on? @day",
 ];
 
 const LOCATION: &[&str] = &[
     // "where are you", "where are you located", "where r u".
-    "where are you located|based? exactly?",
+    "where are you guys|all|folks? located|based|at? exactly?",
     "where is|s your office|clinic|salon|shop|place|location",
     "whats|what_is your address|location",
     "address|location",
@@ -95,9 +112,33 @@ fn class(name: &str) -> &'static [&'static str] {
             "fridays",
             "saturdays",
             "sundays",
+            "mon",
+            "tue",
+            "tues",
+            "wed",
+            "weds",
+            "thu",
+            "thur",
+            "thurs",
+            "fri",
+            "sat",
+            "sun",
             "on_monday",
+            "on_tuesday",
+            "on_wednesday",
+            "on_thursday",
+            "on_friday",
             "on_saturday",
             "on_sunday",
+            "on_mon",
+            "on_tue",
+            "on_tues",
+            "on_wed",
+            "on_thu",
+            "on_thurs",
+            "on_fri",
+            "on_sat",
+            "on_sun",
             "now",
             "right_now",
         ],
@@ -129,6 +170,11 @@ mod tests {
             ("address?", Location),
             ("what's your number", Phone),
             ("can I call you", Phone),
+            ("wait what time do u close", Hours),
+            ("oh and where are you located?", Location),
+            ("where are u guys", Location),
+            ("open on saturdays?", Hours),
+            ("what time do u close on fri", Hours),
         ] {
             assert_eq!(asked(text), Some(question), "{text:?}");
         }

@@ -3,21 +3,29 @@
 //!
 //! The understanding only classifies and extracts; every booking goes through the
 //! engine inside the turn's transaction, and every time in a reply comes from a
-//! slot or appointment row. Must not send anything or commit: the turn does that.
+//! slot or appointment row. What a message means in context (a short answer,
+//! a correction of the time just offered, a swap of one appointment for
+//! another time) is read by the modules named for it and decided here. Must
+//! not send anything or commit: the turn does that.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, Timelike, Utc};
 use deadpool_postgres::GenericClient;
 use smsbot_domain::ContactId;
-use smsbot_nlu::{Direction, Intent, Understanding};
+use smsbot_nlu::{Direction, Intent, Understanding, understand};
 use smsbot_store::StoreError;
 use smsbot_store::appointments::{self, BookingOutcome, CancelOutcome, RescheduleOutcome};
 use smsbot_store::availability::{self, Slot};
 
 use crate::business_questions;
 use crate::compliance::{self, ReminderAnswer};
+use crate::compound::{self, Swap};
+use crate::corrections::{self, Discussed, SameTime};
+use crate::first_opening;
 use crate::moving;
 use crate::own_appointments;
+use crate::phrases;
 use crate::policy::Policy;
+use crate::reference::{self, Match, Picked};
 use crate::replies;
 use crate::short_answer::{self, ShortAnswer};
 use crate::state::{Listed, Offer, Purpose, State};
@@ -57,6 +65,110 @@ fn offer_of(slot: &Slot) -> Offer {
     }
 }
 
+/// What a short message means right after the bot's last question: "#2" or
+/// "the last one" picks from a list; "y", "k" or "👍" answers a yes-or-no
+/// question; after an offer, "I can't do 3" turns it down (a time it goes on
+/// to name is still read) and "later" or "anything earlier?" asks for other
+/// times. `None`: as understood.
+fn in_context(state: &State, text: &str, u: &Understanding) -> Option<Understanding> {
+    let listed = match state {
+        State::OfferedSlots { offers, .. } => offers.len(),
+        State::ChoosingToCancel { appointments } | State::ChoosingToReschedule { appointments } => {
+            appointments.len()
+        }
+        _ => 0,
+    };
+    // "#2", "the last one", "first one works": an option of the list.
+    if let Some(n) = short_answer::option(text, listed) {
+        return Some(Understanding {
+            intent: Intent::Select,
+            selection: Some(n),
+            direction: None,
+            confidence: 1.0,
+            ..u.clone()
+        });
+    }
+    let (intent, direction) = match short_answer::read(text) {
+        Some(answer) if state.asks_yes_or_no() => match answer {
+            ShortAnswer::Yes => (Intent::Affirm, None),
+            ShortAnswer::No => (Intent::Deny, None),
+        },
+        _ if offering(state) && short_answer::refuses(text) => (Intent::Deny, u.direction),
+        _ if offering(state) => (Intent::Alternatives, Some(short_answer::direction(text)?)),
+        _ => return None,
+    };
+    Some(Understanding {
+        intent,
+        direction,
+        selection: None,
+        confidence: 1.0,
+        ..u.clone()
+    })
+}
+
+/// The understanding without the day and hour it names: they named the
+/// appointment to move, not where to.
+fn nothing_named(u: &Understanding) -> Understanding {
+    Understanding {
+        date: None,
+        date_range: None,
+        time: None,
+        time_range: None,
+        ..u.clone()
+    }
+}
+
+/// Whether the bot's last message offered a time (or times).
+fn offering(state: &State) -> bool {
+    matches!(
+        state,
+        State::OfferedSlots { .. } | State::AwaitingConfirmation { .. }
+    )
+}
+
+/// The offer at the hour (and on the day, if one is named) the message names.
+fn offered_at(u: &Understanding, offers: &[Offer], tz: chrono_tz::Tz) -> Option<Offer> {
+    // "after 9:30" names a bound, not an offer.
+    if u.time_range.is_some() || u.direction.is_some() {
+        return None;
+    }
+    let at = |o: &Offer| o.starts_at.with_timezone(&tz);
+    if let Some(time) = u.time {
+        return offers
+            .iter()
+            .copied()
+            .find(|o| at(o).time() == time && u.date.is_none_or(|d| d == at(o).date_naive()));
+    }
+    // A number beyond the options is an hour: "the 4" out of three.
+    let hour = u32::from(u.selection?);
+    if u.intent != Intent::Select || (1..=offers.len()).contains(&(hour as usize)) {
+        return None;
+    }
+    offers.iter().copied().find(|o| {
+        let local = at(o).time();
+        local.minute() == 0 && (local.hour() == hour || local.hour() == hour + 12)
+    })
+}
+
+/// Whether the message says what it wants in so many words: "cancel" for a
+/// cancellation, "reschedule" or "can we move it" for a move, "book" for a
+/// booking. Such a message is clear whatever else it says around it ("hey i
+/// cant make it tomorrow, can you cancel").
+fn said_outright(intent: Intent, text: &str) -> bool {
+    let said = phrases::normalise(text);
+    let words: &[&str] = match intent {
+        Intent::Cancel => &["cancel", "cancl", "cancle", "cancell", "cxl"],
+        _ if moving::asked(text) => return true,
+        Intent::Reschedule => &["reschedule", "resched", "rebook", "reschedual"],
+        // "appointment pls": a request in one word (more words may say
+        // more, such as "my appointment is at 3 but I'll be late").
+        Intent::Book if said.len() <= 3 => &["book", "appointment", "appt", "booking"],
+        Intent::Book => &["book"],
+        _ => return false,
+    };
+    said.iter().any(|w| words.contains(&w.as_str()))
+}
+
 /// The 0-based option the customer picked out of `count`, if they picked one.
 fn picked(u: &Understanding, count: usize) -> Option<usize> {
     match (u.intent, u.selection) {
@@ -72,43 +184,20 @@ impl<C: GenericClient> Step<'_, C> {
     }
 
     pub async fn respond(&self, state: State, u: &Understanding) -> Result<Next, StoreError> {
-        // "When is my appointment?" is answered whatever is pending, and what
-        // was pending stays (an offer, a reminder's C/R/X).
-        if own_appointments::asked(self.text) {
-            let upcoming = self.upcoming().await?;
-            return Ok(say(state, replies::appointment_list(&upcoming, self.tz())));
-        }
-        // So is a question about the business: hours, address, phone.
-        if let Some(question) = business_questions::asked(self.text) {
-            let policy = self.policy;
-            return Ok(say(
-                state,
-                replies::about_business(question, &policy.business_name, &policy.profile),
-            ));
+        if let Some(next) = self.on_its_own(&state, u).await? {
+            return Ok(next);
         }
         if let State::ReminderSent { appointment } = state {
             return self.on_reminder(appointment, u).await;
         }
-        // Right after a yes-or-no question, "y", "k" or "👍" is an answer.
-        let answered;
-        let u = match short_answer::read(self.text) {
-            Some(answer) if state.asks_yes_or_no() => {
-                answered = Understanding {
-                    intent: match answer {
-                        ShortAnswer::Yes => Intent::Affirm,
-                        ShortAnswer::No => Intent::Deny,
-                    },
-                    direction: None,
-                    selection: None,
-                    confidence: 1.0,
-                    ..u.clone()
-                };
-                &answered
-            }
-            _ => u,
-        };
-        // Unsure what was meant: ask, keep what was pending, never guess.
-        if u.confidence < self.policy.min_confidence && !names_a_time(u) {
+        let answered = in_context(&state, self.text, u);
+        let u = answered.as_ref().unwrap_or(u);
+        // Unsure what was meant: ask, keep what was pending, never guess
+        // (unless the message says it outright: "…, can you cancel").
+        if u.confidence < self.policy.min_confidence
+            && !names_a_time(u)
+            && !said_outright(u.intent, self.text)
+        {
             return Ok(say(state, replies::not_understood().to_owned()));
         }
         match state {
@@ -119,6 +208,10 @@ impl<C: GenericClient> Step<'_, C> {
             }
             State::ChoosingToCancel { appointments } => match picked(u, appointments.len()) {
                 Some(i) => Ok(self.confirm_cancel(appointments[i])),
+                // "thursday", "the 3pm one": the one it names.
+                None if let Picked::One(one) = self.named_among(&appointments) => {
+                    Ok(self.confirm_cancel(one))
+                }
                 None if u.intent == Intent::Select => Ok(say(
                     State::ChoosingToCancel {
                         appointments: appointments.clone(),
@@ -134,11 +227,9 @@ impl<C: GenericClient> Step<'_, C> {
             },
             State::ReminderSent { appointment } => self.on_reminder(appointment, u).await,
             State::ChoosingToReschedule { appointments } => match picked(u, appointments.len()) {
-                Some(i) => {
-                    let purpose = Purpose::Reschedule {
-                        appointment: appointments[i],
-                    };
-                    self.offer(purpose, u, None).await
+                Some(i) => self.move_to(appointments[i], u).await,
+                None if let Picked::One(one) = self.named_among(&appointments) => {
+                    self.move_to(one, &nothing_named(u)).await
                 }
                 None if u.intent == Intent::Select => Ok(say(
                     State::ChoosingToReschedule {
@@ -151,6 +242,63 @@ impl<C: GenericClient> Step<'_, C> {
         }
     }
 
+    /// Messages whose words say what they want whatever is pending: a
+    /// question about one's appointments or the business (answered, and what
+    /// was pending stays), a swap, "same time next week", "push it back an
+    /// hour", "whats the earliest you have". `None` for anything else.
+    async fn on_its_own(
+        &self,
+        state: &State,
+        u: &Understanding,
+    ) -> Result<Option<Next>, StoreError> {
+        // After a reminder, "just confirming my appt" confirms it.
+        let confirms_reminder =
+            matches!(state, State::ReminderSent { .. }) && u.intent == Intent::Affirm;
+        if own_appointments::asked(self.text) && !confirms_reminder {
+            let upcoming = self.upcoming().await?;
+            let list = replies::appointment_list(&upcoming, self.tz());
+            return Ok(Some(say(state.clone(), list)));
+        }
+        if let Some(question) = business_questions::asked(self.text) {
+            let policy = self.policy;
+            let answer = replies::about_business(question, &policy.business_name, &policy.profile);
+            return Ok(Some(say(state.clone(), answer)));
+        }
+        // "Cancel my 3pm and book thursday instead": one appointment moved.
+        if let Some(swap) = compound::read(self.text)
+            && let Some(next) = self.swap(state, &swap).await?
+        {
+            return Ok(Some(next));
+        }
+        // "Same time next week": the hour being talked about, another day.
+        if let Some(same) = corrections::same_time(self.text)
+            && let Some(next) = self.same_time(state, same, u).await?
+        {
+            return Ok(Some(next));
+        }
+        // "Push it back an hour": the time being talked about, shifted.
+        if let Some(by) = corrections::shift(self.text)
+            && let Some(next) = self.shift(state, by, u).await?
+        {
+            return Ok(Some(next));
+        }
+        // "Thanks!", "ok thx bye" with nothing asked: a goodbye, and what was
+        // pending (a list to choose from) stays.
+        if short_answer::closing(self.text) && !offering(state) && !state.asks_yes_or_no() {
+            return Ok(Some(say(state.clone(), replies::goodbye())));
+        }
+        // "Whats the earliest you have": the first openings.
+        if first_opening::asked(self.text) && !names_a_time(u) {
+            let purpose = match state {
+                State::OfferedSlots { purpose, .. }
+                | State::AwaitingConfirmation { purpose, .. } => *purpose,
+                _ => Purpose::Book,
+            };
+            return self.offer(purpose, u, None).await.map(Some);
+        }
+        Ok(None)
+    }
+
     /// A message taken on its own, with no pending question.
     /// Moves the one upcoming appointment, or asks which of several.
     async fn reschedule(
@@ -160,16 +308,182 @@ impl<C: GenericClient> Step<'_, C> {
     ) -> Result<Next, StoreError> {
         match upcoming.as_slice() {
             [] => Ok(say(State::Idle, replies::no_appointments().to_owned())),
-            [one] => {
-                let purpose = Purpose::Reschedule { appointment: *one };
-                self.offer(purpose, u, None).await
+            [one] => self.move_to(*one, u).await,
+            many => match self.named_among(many) {
+                // "Reschedule my tuesday appt": the day named the appointment,
+                // not the new time.
+                Picked::One(one) => self.move_to(one, &nothing_named(u)).await,
+                _ => Ok(self.which_to_move(many)),
+            },
+        }
+    }
+
+    /// Offers times for moving `appointment`; a day alone keeps its hour
+    /// ("move it to friday"), an hour alone its day ("push it to 4").
+    /// "Can I come in earlier": the times just before it (or after it).
+    async fn move_to(&self, appointment: Listed, u: &Understanding) -> Result<Next, StoreError> {
+        let purpose = Purpose::Reschedule { appointment };
+        let day = appointment.starts_at.with_timezone(&self.tz()).date_naive();
+        let names_hour = u.time.is_some() || u.time_range.is_some();
+        let same_day = u.date.is_none_or(|d| d == day) && u.date_range.is_none();
+        if let (Some(direction), false, true) = (u.direction, names_hour, same_day) {
+            let at = appointment.starts_at;
+            let slots = self.beside(at, at, Some(direction)).await?;
+            if !slots.is_empty() {
+                let offers: Vec<Offer> = slots.iter().map(offer_of).collect();
+                let text = replies::offers(&offers, self.tz(), None);
+                return Ok(say(State::OfferedSlots { purpose, offers }, text));
             }
-            many => Ok(say(
-                State::ChoosingToReschedule {
-                    appointments: many.to_vec(),
+        }
+        let wanted = corrections::keep(u, &Discussed::at(appointment.starts_at, self.tz()));
+        self.offer(purpose, &wanted, None).await
+    }
+
+    /// The one of `appointments` the whole message names ("thursday", "my
+    /// 11"), if it names one.
+    fn named_among(&self, appointments: &[Listed]) -> Picked {
+        let named = reference::named(self.text, self.now.with_timezone(&self.tz()));
+        reference::pick(&named, appointments, self.tz(), Match::Named)
+    }
+
+    fn which_to_move(&self, many: &[Listed]) -> Next {
+        say(
+            State::ChoosingToReschedule {
+                appointments: many.to_vec(),
+            },
+            replies::which_to_move(many, self.tz()),
+        )
+    }
+
+    /// "Cancel my 3pm and book thursday instead", "move my 3pm to 4": the
+    /// appointment the old words name, moved to the time the new words name.
+    /// `None` when the new words name no time (the message is something else).
+    /// While an offer is pending, words that name no appointment correct the
+    /// offer ("can I do thursday instead of tuesday").
+    async fn swap(&self, state: &State, swap: &Swap) -> Result<Option<Next>, StoreError> {
+        let tz = self.tz();
+        let now = self.now.with_timezone(&tz);
+        let new = understand(&swap.new, now);
+        // "…, same time next week instead?", "… and make it an hour later".
+        let same = corrections::same_time(&swap.new);
+        let by = corrections::shift(&swap.new);
+        if !names_a_time(&new) && same.is_none() && by.is_none() {
+            return Ok(None);
+        }
+        let old = reference::named(&swap.old, now);
+        let how = if offering(state) {
+            Match::Named
+        } else {
+            Match::Lenient
+        };
+        let upcoming = self.upcoming().await?;
+        let next = match reference::pick(&old, &upcoming, tz, how) {
+            Picked::One(appointment) => {
+                let at = appointment.starts_at;
+                let wanted = match (same, by) {
+                    (Some(same), _) => corrections::same_time_again(same, &new, at, tz),
+                    (None, Some(by)) => Some(corrections::shifted(&new, at, by, tz)),
+                    (None, None) => None,
+                };
+                self.move_to(appointment, wanted.as_ref().unwrap_or(&new))
+                    .await?
+            }
+            Picked::Several(many) => self.which_to_move(&many),
+            Picked::Nothing => match state.clone() {
+                State::OfferedSlots { purpose, offers } => {
+                    self.on_offers(purpose, offers, &new).await?
+                }
+                State::AwaitingConfirmation { purpose, offer } => {
+                    self.on_confirmation(purpose, offer, &new).await?
+                }
+                _ => self.offer(Purpose::Book, &new, None).await?,
+            },
+        };
+        Ok(Some(next))
+    }
+
+    /// "Same time next week", "same time tues": the hour of the offer being
+    /// talked about, or of the customer's latest appointment, on the day
+    /// named. A new booking unless the message asks to move the appointment.
+    /// `None` when there is no such hour or the message names no day.
+    async fn same_time(
+        &self,
+        state: &State,
+        same: SameTime,
+        u: &Understanding,
+    ) -> Result<Option<Next>, StoreError> {
+        let (purpose, reference) = match state {
+            State::AwaitingConfirmation { purpose, offer } => (*purpose, offer.starts_at),
+            State::OfferedSlots { purpose, offers } if offers.len() == 1 => {
+                (*purpose, offers[0].starts_at)
+            }
+            State::OfferedSlots { .. } => return Ok(None),
+            State::ReminderSent { appointment } => {
+                (self.book_or_move(*appointment, u), appointment.starts_at)
+            }
+            _ => {
+                let upcoming = self.upcoming().await?;
+                // The one booked last: "same time next week" right after booking.
+                let Some(latest) = upcoming.iter().max_by_key(|a| a.appointment_id) else {
+                    return Ok(None);
+                };
+                (self.book_or_move(*latest, u), latest.starts_at)
+            }
+        };
+        let Some(wanted) = corrections::same_time_again(same, u, reference, self.tz()) else {
+            return Ok(None);
+        };
+        self.offer(purpose, &wanted, None).await.map(Some)
+    }
+
+    /// "Push it back an hour", "30 mins earlier": the offer being talked
+    /// about, or the customer's appointment, shifted. `None` when there is
+    /// neither.
+    async fn shift(
+        &self,
+        state: &State,
+        by: Duration,
+        u: &Understanding,
+    ) -> Result<Option<Next>, StoreError> {
+        let (purpose, reference) = match state {
+            State::AwaitingConfirmation { purpose, offer } => (*purpose, offer.starts_at),
+            State::OfferedSlots { purpose, offers } if offers.len() == 1 => {
+                (*purpose, offers[0].starts_at)
+            }
+            State::OfferedSlots { .. } => return Ok(None),
+            State::ReminderSent { appointment } => (
+                Purpose::Reschedule {
+                    appointment: *appointment,
                 },
-                replies::which_to_move(many, self.tz()),
-            )),
+                appointment.starts_at,
+            ),
+            _ => {
+                let upcoming = self.upcoming().await?;
+                let appointment = match upcoming.as_slice() {
+                    [] => return Ok(None),
+                    [one] => *one,
+                    many => match reference::pick(u, many, self.tz(), Match::Named) {
+                        Picked::One(one) => one,
+                        _ => return Ok(Some(self.which_to_move(many))),
+                    },
+                };
+                (Purpose::Reschedule { appointment }, appointment.starts_at)
+            }
+        };
+        let wanted = corrections::shifted(u, reference, by, self.tz());
+        self.offer(purpose, &wanted, None).await.map(Some)
+    }
+
+    /// Moving `appointment` when the message says so ("move it", "instead"),
+    /// else a new booking.
+    fn book_or_move(&self, appointment: Listed, u: &Understanding) -> Purpose {
+        let instead = phrases::normalise(self.text)
+            .iter()
+            .any(|w| matches!(w.as_str(), "instead" | "insted" | "move" | "reschedule"));
+        if instead || u.intent == Intent::Reschedule || moving::asked(self.text) {
+            Purpose::Reschedule { appointment }
+        } else {
+            Purpose::Book
         }
     }
 
@@ -178,11 +492,14 @@ impl<C: GenericClient> Step<'_, C> {
         match u.intent {
             // "Can I move it to Wednesday?" reads like a booking; with an
             // appointment to move, it is a reschedule.
-            Intent::Book | Intent::Availability if moving::asked(self.text) => {
-                match self.upcoming().await? {
-                    upcoming if upcoming.is_empty() => self.offer(Purpose::Book, u, None).await,
-                    upcoming => self.reschedule(u, upcoming).await,
-                }
+            intent
+                if moving::asked(self.text)
+                    && !matches!(
+                        intent,
+                        Intent::Reschedule | Intent::Cancel | Intent::MyAppointments | Intent::Help
+                    ) =>
+            {
+                self.book_or_reschedule(u).await
             }
             Intent::Book | Intent::Availability => self.offer(Purpose::Book, u, None).await,
             Intent::Reschedule => {
@@ -194,12 +511,16 @@ impl<C: GenericClient> Step<'_, C> {
                 match upcoming.as_slice() {
                     [] => Ok(say(State::Idle, replies::no_appointments().to_owned())),
                     [one] => Ok(self.confirm_cancel(*one)),
-                    many => Ok(say(
-                        State::ChoosingToCancel {
-                            appointments: many.to_vec(),
-                        },
-                        replies::which_to_cancel(many, self.tz()),
-                    )),
+                    // "Cancel my 3pm": the one it names, if it names one.
+                    many => match self.named_among(many) {
+                        Picked::One(one) => Ok(self.confirm_cancel(one)),
+                        _ => Ok(say(
+                            State::ChoosingToCancel {
+                                appointments: many.to_vec(),
+                            },
+                            replies::which_to_cancel(many, self.tz()),
+                        )),
+                    },
                 }
             }
             Intent::MyAppointments => {
@@ -209,12 +530,24 @@ impl<C: GenericClient> Step<'_, C> {
                     replies::appointment_list(&upcoming, self.tz()),
                 ))
             }
-            Intent::Greeting => Ok(say(State::Idle, replies::greeting(business))),
+            // "Morning! anything earlier tmrw?" is more than a greeting.
+            Intent::Greeting if !names_a_time(u) => {
+                Ok(say(State::Idle, replies::greeting(business)))
+            }
             Intent::Goodbye => Ok(say(State::Idle, replies::goodbye().to_owned())),
             Intent::Help => Ok(say(State::Idle, replies::help(business))),
             // A bare "tomorrow at 3" with nothing pending is a booking request.
             _ if names_a_time(u) => self.offer(Purpose::Book, u, None).await,
             _ => Ok(say(State::Idle, replies::not_understood().to_owned())),
+        }
+    }
+
+    /// A request to move: the appointment there is, or a booking when
+    /// there is none.
+    async fn book_or_reschedule(&self, u: &Understanding) -> Result<Next, StoreError> {
+        match self.upcoming().await? {
+            upcoming if upcoming.is_empty() => self.offer(Purpose::Book, u, None).await,
+            upcoming => self.reschedule(u, upcoming).await,
         }
     }
 
@@ -227,8 +560,13 @@ impl<C: GenericClient> Step<'_, C> {
         if let Some(i) = picked(u, offers.len()) {
             return Ok(self.confirm(purpose, offers[i]));
         }
+        // "9:30 works", "the 10:30 one", "the 4" (with three offers): the
+        // offer at that hour.
+        if let Some(offer) = offered_at(u, &offers, self.tz()) {
+            return Ok(self.confirm(purpose, offer));
+        }
         match u.intent {
-            Intent::Select | Intent::Affirm => Ok(say(
+            Intent::Select | Intent::Affirm if !names_a_time(u) => Ok(say(
                 State::OfferedSlots {
                     purpose,
                     offers: offers.clone(),
@@ -241,7 +579,18 @@ impl<C: GenericClient> Step<'_, C> {
             Intent::Deny if u.direction.is_some() => {
                 self.alternatives(purpose, &offers, u.direction).await
             }
-            _ if names_a_time(u) => self.offer(purpose, u, None).await,
+            // "How about 4": that hour on the day offered; "thursday?": that
+            // day at the hour offered (or, when moving, the appointment's).
+            _ if names_a_time(u) => match Discussed::offers(&offers, self.tz()) {
+                Some(mut discussed) => {
+                    if let (None, Purpose::Reschedule { appointment }) = (discussed.time, purpose) {
+                        discussed.time = Discussed::at(appointment.starts_at, self.tz()).time;
+                    }
+                    let wanted = corrections::keep(u, &discussed);
+                    self.offer(purpose, &wanted, None).await
+                }
+                None => self.offer(purpose, u, None).await,
+            },
             Intent::Deny => Ok(say(
                 State::OfferedSlots { purpose, offers },
                 replies::ask_for_time().to_owned(),
@@ -263,7 +612,23 @@ impl<C: GenericClient> Step<'_, C> {
             Intent::Deny | Intent::Alternatives if u.direction.is_some() && !names_a_time(u) => {
                 self.alternatives(purpose, &[offer], u.direction).await
             }
-            _ if names_a_time(u) => self.offer(purpose, u, None).await,
+            // "Actually make it 4": that hour on the same day; "thursday?":
+            // that day at the same hour. Agreeing while naming the time
+            // offered ("ok yes book wed") takes it.
+            _ if names_a_time(u) => {
+                let tz = self.tz();
+                let wanted = corrections::keep(u, &Discussed::at(offer.starts_at, tz));
+                let offered = offer.starts_at.with_timezone(&tz);
+                let same = wanted.date == Some(offered.date_naive())
+                    && wanted.time == Some(offered.time())
+                    && wanted.time_range.is_none();
+                let agreed = matches!(u.intent, Intent::Affirm | Intent::Book);
+                if same && agreed {
+                    self.commit(purpose, offer).await
+                } else {
+                    self.offer(purpose, &wanted, None).await
+                }
+            }
             Intent::Deny | Intent::Alternatives => Ok(say(
                 State::OfferedSlots {
                     purpose,
@@ -337,26 +702,10 @@ impl<C: GenericClient> Step<'_, C> {
         direction: Option<Direction>,
     ) -> Result<Next, StoreError> {
         let rules = self.policy.booking_rules(self.now);
-        let limit = self.policy.offers_per_reply;
-        let slots = match direction {
-            Some(Direction::Earlier) => {
-                let first = shown
-                    .iter()
-                    .map(|o| o.starts_at)
-                    .min()
-                    .unwrap_or(rules.latest);
-                availability::open_before(self.db, rules.earliest, first, limit).await?
-            }
-            _ => {
-                let last = shown
-                    .iter()
-                    .map(|o| o.starts_at)
-                    .max()
-                    .unwrap_or(rules.earliest);
-                availability::open_after(self.db, last + Duration::seconds(1), rules.latest, limit)
-                    .await?
-            }
-        };
+        let times = shown.iter().map(|o| o.starts_at);
+        let first = times.clone().min().unwrap_or(rules.latest);
+        let last = times.max().unwrap_or(rules.earliest);
+        let slots = self.beside(first, last, direction).await?;
         if slots.is_empty() {
             return Ok(say(
                 State::OfferedSlots {
@@ -369,6 +718,26 @@ impl<C: GenericClient> Step<'_, C> {
         let offers: Vec<Offer> = slots.iter().map(offer_of).collect();
         let text = replies::offers(&offers, self.tz(), None);
         Ok(say(State::OfferedSlots { purpose, offers }, text))
+    }
+
+    /// The open slots just before `first` (earlier) or just after `last`.
+    async fn beside(
+        &self,
+        first: DateTime<Utc>,
+        last: DateTime<Utc>,
+        direction: Option<Direction>,
+    ) -> Result<Vec<Slot>, StoreError> {
+        let rules = self.policy.booking_rules(self.now);
+        let limit = self.policy.offers_per_reply;
+        match direction {
+            Some(Direction::Earlier) => {
+                availability::open_before(self.db, rules.earliest, first, limit).await
+            }
+            _ => {
+                let after = last + Duration::seconds(1);
+                availability::open_after(self.db, after, rules.latest, limit).await
+            }
+        }
     }
 
     /// The customer said yes: the engine decides, under its locks.
@@ -497,10 +866,7 @@ impl<C: GenericClient> Step<'_, C> {
                     None => say(State::Idle, replies::no_appointments()),
                 })
             }
-            Some(ReminderAnswer::Reschedule) => {
-                self.offer(Purpose::Reschedule { appointment }, u, None)
-                    .await
-            }
+            Some(ReminderAnswer::Reschedule) => self.move_to(appointment, u).await,
             Some(ReminderAnswer::Cancel) => Ok(self.confirm_cancel(appointment)),
             None if u.confidence < self.policy.min_confidence && !names_a_time(u) => Ok(say(
                 State::ReminderSent { appointment },

@@ -12,11 +12,41 @@ use crate::phrases;
 /// Whether the whole message asks about the sender's own appointments.
 pub fn asked(text: &str) -> bool {
     let owned = phrases::normalise(text);
-    let mut words: Vec<&str> = owned.iter().map(String::as_str).collect();
+    // Texted spellings of the question words.
+    let mut words: Vec<&str> = owned
+        .iter()
+        .map(|w| match w.as_str() {
+            "wat" | "wut" | "wht" => "what",
+            "wats" | "wuts" => "whats",
+            "wen" => "when",
+            w => w,
+        })
+        .collect();
     while words.len() > 1
         && matches!(
             words[0],
-            "hi" | "hey" | "hello" | "sorry" | "quick" | "question" | "so" | "um"
+            "hi" | "hey"
+                | "hello"
+                | "sorry"
+                | "quick"
+                | "question"
+                | "so"
+                | "um"
+                | "wait"
+                | "oh"
+                | "ok"
+                | "okay"
+                | "k"
+                | "btw"
+                | "also"
+                | "and"
+                | "thanks"
+                | "thx"
+                | "ty"
+                | "great"
+                | "cool"
+                | "perfect"
+                | "awesome"
         )
     {
         words.remove(0);
@@ -32,11 +62,34 @@ pub fn asked(text: &str) -> bool {
     QUESTIONS
         .iter()
         .any(|pattern| phrases::matches(pattern, &words, class))
+        || BEGINNINGS.iter().any(|pattern| {
+            (0..=words.len()).any(|end| {
+                words.len() - end <= AFTER_A_BEGINNING
+                    && phrases::matches(pattern, &words[..end], class)
+            })
+        })
 }
+
+/// How many words may follow a beginning: a few ("at 3?", "for 3 or 4?"),
+/// not another request ("is my appt at 3? can i push it to 4").
+const AFTER_A_BEGINNING: usize = 4;
+
+/// Beginnings that make a short message a question about one's own
+/// booking: "did i book for 3 or 4?", "is my appt at 3?".
+const BEGINNINGS: &[&str] = &[
+    "did|have i book|booked|schedule|scheduled",
+    "what|when|what_time|what_day|which_day did i book|schedule|make",
+    "is|was my @appt at|on|for|still|tomorrow|today",
+    "whats|what_is my @appt time|day|date",
+    "just? checking|confirming what_time|what_day|when",
+];
 
 const QUESTIONS: &[&str] = &[
     // "when is my appointment", "what time is my appt", "when's my next visit".
-    "when|what_time|what_day|what_date|which_day is|s|was my next? @appt @when?",
+    "when|what_time|what_day|what_date|which_day is|s|was my next|other? @appt @when?",
+    // Right after booking or moving: "what time was it again", "when is it now".
+    "when|what_time|what_day|what_date|which_day was it|that",
+    "when|whens is|s? it|that now?",
     "whens|whats my next? @appt @when?",
     // "what time am I booked", "when am I scheduled for", "what day am I coming in".
     "when|what_time|what_day|which_day am|m i @booked for|in? @when?",
@@ -48,6 +101,10 @@ const QUESTIONS: &[&str] = &[
     "am|are i|we still on|booked for? @when?",
     // "am I booked for tomorrow", "am I booked", "am I still booked".
     "am i still? @booked for? @when?",
+    // "just confirming my appt tomorrow", "checking on my appointment".
+    "just? confirming|checking|confirm|check|double_checking|verifying on? my @appt @when?",
+    // "remind me when my appt is", "can you remind me what time my appointment is".
+    "can_you|could_you? remind me when|what_time|what_day my @appt is @when?",
     // "my appointments", "check my appointment", "show my bookings".
     "check|show|list|see|view? my @appts",
     "what|which are my @appts",
@@ -146,6 +203,17 @@ mod tests {
             "what are my appointments",
             "hi, when is my appointment?",
             "whens my appt",
+            "wait when is my other appointment",
+            "thx! what time was it again?",
+            "when is it now?",
+            "hi just confirming my appt tomorrow?",
+            "remind me when my appt is",
+            "what day did i book",
+            "did i book for 3 or 4?",
+            "what's my appointment time",
+            "is my appt at 3?",
+            "just checking what time tomorrow",
+            "wat time is my appt tmrw",
         ] {
             assert!(asked(text), "{text:?}");
         }
@@ -154,6 +222,7 @@ mod tests {
     #[test]
     fn booking_and_other_requests_are_not_questions_about_ones_own() {
         for text in [
+            "is my appt at 3? can i push it to 4",
             "can I book tomorrow at 3pm",
             "book me an appointment",
             "I need an appointment this week",

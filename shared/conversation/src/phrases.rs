@@ -80,6 +80,53 @@ pub fn starts(pattern: &str, words: &[&str], class: Class) -> bool {
     (0..=words.len()).any(|end| matches(pattern, &words[..end], class))
 }
 
+/// How many first words of `words` `pattern` can match exactly, every way
+/// it can (one pass, however long the message).
+pub fn prefixes(pattern: &str, words: &[&str], class: Class) -> Vec<usize> {
+    let elements: Vec<&str> = pattern.split_whitespace().collect();
+    let mut ends = Vec::new();
+    prefix_from(&elements, words, class, words.len(), &mut ends);
+    ends.sort_unstable();
+    ends.dedup();
+    ends
+}
+
+fn prefix_from(
+    elements: &[&str],
+    words: &[&str],
+    class: Class,
+    total: usize,
+    ends: &mut Vec<usize>,
+) {
+    let Some((first, rest)) = elements.split_first() else {
+        ends.push(total - words.len());
+        return;
+    };
+    let (alternatives, optional) = match first.strip_suffix('?') {
+        Some(alternatives) => (alternatives, true),
+        None => (*first, false),
+    };
+    if optional {
+        prefix_from(rest, words, class, total, ends);
+    }
+    for alternative in alternatives.split('|') {
+        match alternative.strip_prefix('@') {
+            Some(name) => {
+                for entry in class(name) {
+                    if let Some(remaining) = take(entry, words) {
+                        prefix_from(rest, remaining, class, total, ends);
+                    }
+                }
+            }
+            None => {
+                if let Some(remaining) = take(alternative, words) {
+                    prefix_from(rest, remaining, class, total, ends);
+                }
+            }
+        }
+    }
+}
+
 /// Whether `pattern` matches exactly all of `words`, `class` naming the words
 /// each `@class` stands for.
 pub fn matches(pattern: &str, words: &[&str], class: Class) -> bool {
@@ -119,4 +166,30 @@ fn take<'w, 's>(alternative: &str, words: &'w [&'s str]) -> Option<&'w [&'s str]
         words = rest;
     }
     Some(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_classes(_: &str) -> &'static [&'static str] {
+        &[]
+    }
+
+    #[test]
+    fn a_pattern_gives_every_start_of_the_message_it_matches() {
+        let words = ["call", "me", "back", "please"];
+        assert_eq!(prefixes("call me back?", &words, no_classes), [2, 3]);
+        assert_eq!(
+            prefixes("call me back? please?", &words, no_classes),
+            [2, 3, 4]
+        );
+        assert!(prefixes("talk to someone", &words, no_classes).is_empty());
+        assert_eq!(
+            prefixes("call me back?", &words, no_classes),
+            (0..=words.len())
+                .filter(|&end| matches("call me back?", &words[..end], no_classes))
+                .collect::<Vec<_>>()
+        );
+    }
 }

@@ -6,8 +6,10 @@
 
 use crate::business_questions::BusinessQuestion;
 use crate::policy::BusinessProfile;
-use chrono::{DateTime, Utc};
+use crate::weekly_hours::{Opening, WeeklyHours};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
+use smsbot_domain::StaffReason;
 use smsbot_domain::marketing::FrequencyCap;
 
 use crate::state::{Listed, Offer};
@@ -276,6 +278,64 @@ pub fn opted_in() -> &'static str {
     "You're subscribed again and can book by text. Reply STOP to opt out, HELP for help."
 }
 
+/// What every "didn't get that" reply says, however it goes on.
+const NOT_UNDERSTOOD: &str = "Sorry, I didn't get that.";
+
+/// Whether a reply (ours, as sent) said we did not understand.
+pub fn is_not_understood(reply: &str) -> bool {
+    reply.contains(NOT_UNDERSTOOD)
+}
+
+/// The conversation went to staff: who follows up, and when (`when` from
+/// [`follow_up_when`]).
+pub fn handed_off(reason: StaffReason, business: &str, when: &str) -> String {
+    match reason {
+        StaffReason::AskedForCall => {
+            format!("Sure - I've asked someone from {business} to call you {when}.")
+        }
+        StaffReason::Complaint => format!(
+            "I'm sorry to hear that. I've passed this on to {business}, and someone will get back to you {when}."
+        ),
+        StaffReason::NotUnderstood => format!(
+            "Sorry, I'm not getting it. I've asked someone from {business} to get back to you {when}."
+        ),
+        _ => format!("Sure - I've asked someone from {business} to get back to you {when}."),
+    }
+}
+
+/// "Running late", "I'm here", "on my way": acknowledged, passed on.
+pub fn passed_on() -> &'static str {
+    "Thanks for letting us know \u{2014} we'll tell the team."
+}
+
+/// When staff will follow up, from the opening hours and the local time now:
+/// "during opening hours today (until 5:00 PM)", "today from 9:00 AM",
+/// "tomorrow from 9:00 AM", "on Saturday from 10:00 AM"; "as soon as they
+/// can" when the hours are not known. Less than half an hour before closing
+/// counts as closed.
+pub fn follow_up_when(hours: Option<&WeeklyHours>, now: NaiveDateTime) -> String {
+    let Some(hours) = hours else {
+        return "as soon as they can".to_owned();
+    };
+    let time = |t: chrono::NaiveTime| t.format("%-I:%M %p").to_string();
+    let opens = match hours.opening(now) {
+        Opening::Now { closes } if closes - now.time() >= chrono::Duration::minutes(30) => {
+            return format!("during opening hours today (until {})", time(closes));
+        }
+        Opening::Now { closes } => match hours.opening(now.date().and_time(closes)) {
+            Opening::At(at) => at,
+            Opening::Now { .. } => return "as soon as they can".to_owned(),
+        },
+        Opening::At(at) => at,
+    };
+    let day = match (opens.date() - now.date()).num_days() {
+        0 => "today".to_owned(),
+        1 => "tomorrow".to_owned(),
+        _ => format!("on {}", opens.format("%A")),
+    };
+    format!("{day} from {}", time(opens.time()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,6 +373,61 @@ mod tests {
         assert_eq!(told("2/1d"), "up to 2 msgs/day");
         assert_eq!(told("10/90d"), "up to 10 msgs/90 days");
         assert_eq!(told("3/12h"), "up to 3 msgs/12 hours");
+    }
+
+    #[test]
+    fn staff_follow_up_during_opening_hours_or_from_the_next_opening() {
+        let hours = crate::WeeklyHours::parse("mon-fri 09:00-17:00; sat 10:00-14:00").unwrap();
+        let when = |local: &str| follow_up_when(Some(&hours), local.parse().unwrap());
+        // Monday 2026-03-02.
+        assert_eq!(
+            when("2026-03-02T11:00:00"),
+            "during opening hours today (until 5:00 PM)"
+        );
+        assert_eq!(when("2026-03-02T07:30:00"), "today from 9:00 AM");
+        assert_eq!(when("2026-03-02T16:45:00"), "tomorrow from 9:00 AM");
+        assert_eq!(when("2026-03-02T22:10:00"), "tomorrow from 9:00 AM");
+        assert_eq!(when("2026-03-06T18:00:00"), "tomorrow from 10:00 AM");
+        assert_eq!(when("2026-03-07T15:00:00"), "on Monday from 9:00 AM");
+        assert_eq!(
+            follow_up_when(None, "2026-03-02T11:00:00".parse().unwrap()),
+            "as soon as they can"
+        );
+    }
+
+    #[test]
+    fn a_handoff_says_who_follows_up_and_a_notice_is_acknowledged() {
+        assert_eq!(
+            handed_off(
+                StaffReason::AskedForPerson,
+                "Test Salon",
+                "tomorrow from 9:00 AM"
+            ),
+            "Sure - I've asked someone from Test Salon to get back to you tomorrow from 9:00 AM."
+        );
+        assert!(
+            handed_off(
+                StaffReason::AskedForCall,
+                "Test Salon",
+                "today from 9:00 AM"
+            )
+            .contains("to call you today from 9:00 AM")
+        );
+        assert!(
+            handed_off(StaffReason::Complaint, "Test Salon", "as soon as they can")
+                .starts_with("I'm sorry to hear that.")
+        );
+        assert_eq!(
+            passed_on(),
+            "Thanks for letting us know \u{2014} we'll tell the team."
+        );
+        assert!(is_not_understood(not_understood()));
+        assert!(is_not_understood(&format!(
+            "{} {}",
+            expired_prefix(),
+            not_understood()
+        )));
+        assert!(!is_not_understood(passed_on()));
     }
 
     #[test]
@@ -362,6 +477,17 @@ mod tests {
                 shown[0].starts_at,
                 tz(),
             ),
+            handed_off(
+                StaffReason::Complaint,
+                "Bright Smile Dental Clinic of Springfield",
+                "during opening hours today (until 12:30 PM)",
+            ),
+            handed_off(
+                StaffReason::NotUnderstood,
+                "Bright Smile Dental Clinic of Springfield",
+                "on Wednesday from 10:00 AM",
+            ),
+            passed_on().to_owned(),
         ];
         for reply in &longest {
             assert!(

@@ -8,26 +8,36 @@
 //!
 //! Compliance keywords come first, then the sender's rate limit, then
 //! understanding: a message over the limit is recorded but neither understood
-//! (no LLM) nor answered, while a STOP always works.
+//! (no LLM) nor answered, while a STOP always works. A message for a person
+//! ("talk to someone", a complaint, "running late") is not understood either:
+//! it goes to staff (`handoff`), and while a conversation is with staff the
+//! bot records it and answers compliance keywords only. A staff alert the turn
+//! records is dispatched after commit, after the reply.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
-use smsbot_domain::{ConsentSource, ConsentState, ContactId, InboundSms, SmsBody, SmsBodyError};
+use smsbot_domain::{
+    ConsentSource, ConsentState, ContactId, InboundSms, SmsBody, SmsBodyError, StaffAlertId,
+    StaffReason,
+};
 use smsbot_nlu::{Understander, Understanding};
 use smsbot_outbox::{Clock, DeliverError, Delivery, Outbox, SendFailure};
 use smsbot_store::messages::{self, InboundRecord, MessageId};
 use smsbot_store::outbound::{self, NewOutbound, Purpose};
-use smsbot_store::{Pool, StoreError, consent, contacts, conversations};
+use smsbot_store::{Pool, StoreError, consent, contacts, conversations, handoffs, staff_alerts};
 
 use smsbot_config::metrics::{self, Metric};
 
 use crate::compliance::Keyword;
 use crate::dialogue::{Next, Step};
+use crate::handoff::{Handed, Handoff, HandoffStep};
+use crate::human_request;
 use crate::policy::Policy;
 use crate::rate_limit::{Admission, InboundRateLimiter};
 use crate::replies;
+use crate::staff_alerts::{self as alerts, DispatchError};
 use crate::state::State;
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +65,9 @@ pub enum TurnError {
     /// A reply text this code built is not a valid SMS: a bug, never retried.
     #[error("the reply is not a valid SMS")]
     InvalidReply(#[source] SmsBodyError),
+    /// The staff alert was recorded but could not be sent yet.
+    #[error(transparent)]
+    Alert(#[from] DispatchError),
 }
 
 impl TurnError {
@@ -64,6 +77,7 @@ impl TurnError {
         match self {
             Self::Store(err) => err.is_transient(),
             Self::Deliver(err) => err.is_transient(),
+            Self::Alert(err) => err.is_transient(),
             Self::Unavailable(_) | Self::Transaction(_) | Self::SendLater(_) | Self::ReplyBusy => {
                 true
             }
@@ -91,6 +105,13 @@ pub enum TurnOutcome {
     Duplicate,
     /// The turn failed for good; the customer was told so.
     Apologised,
+    /// The conversation went to staff: the customer was told who follows up
+    /// and when, staff were alerted, the bot is quiet for the contact.
+    HandedOff(StaffReason),
+    /// A notice ("running late") acknowledged and passed to staff.
+    PassedToStaff(StaffReason),
+    /// The conversation is with staff: recorded, not answered.
+    WithStaff,
 }
 
 /// What the customer's message is, for this turn.
@@ -105,6 +126,10 @@ enum Heard {
     },
     /// Over the sender's rate limit, so not understood; `yes` as for words.
     Limited { yes: bool },
+    /// For a person, not the bot: not understood.
+    Staff(StaffReason),
+    /// Staff have the conversation: not understood (no LLM); `yes` as for words.
+    WithStaff { yes: bool },
 }
 
 /// What a turn's transaction does after recording the inbound message.
@@ -122,6 +147,8 @@ struct Answer {
     booked: bool,
     /// The reply goes whatever the contact's consent (carrier rules allow it).
     consent_exempt: bool,
+    /// A staff alert recorded in the turn, to dispatch after commit.
+    alert: Option<StaffAlertId>,
 }
 
 impl Answer {
@@ -131,6 +158,7 @@ impl Answer {
             reply: None,
             booked: false,
             consent_exempt: false,
+            alert: None,
         }
     }
 
@@ -140,6 +168,7 @@ impl Answer {
             reply: Some(text),
             booked: false,
             consent_exempt: false,
+            alert: None,
         }
     }
 
@@ -150,6 +179,23 @@ impl Answer {
             reply: Some(text),
             booked: false,
             consent_exempt: true,
+            alert: None,
+        }
+    }
+
+    /// Staff take over (or are told): the handoff's reply and alert.
+    fn handed(handed: Handed) -> Self {
+        let outcome = if handed.reason.hands_off() {
+            TurnOutcome::HandedOff(handed.reason)
+        } else {
+            TurnOutcome::PassedToStaff(handed.reason)
+        };
+        Self {
+            outcome,
+            reply: Some(handed.reply),
+            booked: false,
+            consent_exempt: false,
+            alert: Some(handed.alert),
         }
     }
 }
@@ -163,13 +209,15 @@ pub struct Conversation {
     clock: Arc<dyn Clock>,
     policy: Policy,
     rate_limit: Option<InboundRateLimiter>,
+    handoff: Handoff,
 }
 
-/// A committed turn: its outcome, and the reply to deliver if any.
+/// A committed turn: its outcome, and the reply (and staff alert) to deliver.
 struct Decided {
     outcome: TurnOutcome,
     reply: Option<MessageId>,
     booked: bool,
+    alert: Option<StaffAlertId>,
 }
 
 impl Conversation {
@@ -187,7 +235,15 @@ impl Conversation {
             clock,
             policy,
             rate_limit: None,
+            handoff: Handoff::default(),
         }
+    }
+
+    /// The same conversation, handing over to staff as `handoff` says (by
+    /// default: quiet for a day, alerts kept in memory).
+    pub fn with_handoff(mut self, handoff: Handoff) -> Self {
+        self.handoff = handoff;
+        self
     }
 
     /// The same conversation, limiting how many messages a number may send.
@@ -213,11 +269,17 @@ impl Conversation {
         if decided.booked {
             metrics::count(Metric::Bookings, 1);
         }
-        if decided.outcome == TurnOutcome::OptedOut {
-            metrics::count(Metric::OptOuts, 1);
+        match decided.outcome {
+            TurnOutcome::OptedOut => metrics::count(Metric::OptOuts, 1),
+            TurnOutcome::HandedOff(_) => metrics::count(Metric::Handoffs, 1),
+            TurnOutcome::PassedToStaff(_) => metrics::count(Metric::StaffNotices, 1),
+            _ => {}
         }
         if let Some(reply) = decided.reply {
             self.deliver(reply).await?;
+        }
+        if let Some(alert) = decided.alert {
+            alerts::dispatch(&self.pool, &self.handoff.alerts, &self.clock, alert).await?;
         }
         Ok(decided.outcome)
     }
@@ -239,6 +301,13 @@ impl Conversation {
         {
             return Heard::Limited { yes };
         }
+        // With staff, or for a person: no understanding (and no LLM) needed.
+        if self.with_staff(sms, now).await {
+            return Heard::WithStaff { yes };
+        }
+        if let Some(reason) = human_request::asked(sms.body.as_str()) {
+            return Heard::Staff(reason);
+        }
         let local_now = now.with_timezone(&self.policy.timezone);
         Heard::Words {
             understanding: self
@@ -247,6 +316,17 @@ impl Conversation {
                 .await,
             yes,
         }
+    }
+
+    /// Whether staff have the sender's conversation. A database that does not
+    /// answer says no: the turn's own transaction fails then, and retries.
+    async fn with_staff(&self, sms: &InboundSms, now: DateTime<Utc>) -> bool {
+        let Ok(client) = self.pool.get().await else {
+            return false;
+        };
+        handoffs::open_for_phone(&client, &sms.from, now)
+            .await
+            .unwrap_or(false)
     }
 
     /// The turn's one transaction: the inbound message, its answer, the reply row.
@@ -266,16 +346,21 @@ impl Conversation {
             InboundRecord::New(id) => id,
             InboundRecord::Duplicate(id) => {
                 let reply = messages::reply_for(&tx, id).await?;
+                let alert = staff_alerts::raised_by(&tx, id).await?;
                 tx.commit().await.map_err(TurnError::Transaction)?;
                 return Ok(Decided {
                     outcome: TurnOutcome::Duplicate,
                     reply,
                     booked: false,
+                    alert,
                 });
             }
         };
         let answer = match attempt {
-            Attempt::Converse { heard, now } => self.answer(&tx, contact, sms, heard, now).await?,
+            Attempt::Converse { heard, now } => {
+                self.answer(&tx, contact, inbound_id, sms, heard, now)
+                    .await?
+            }
             Attempt::Apologise => Answer {
                 outcome: TurnOutcome::Apologised,
                 ..Answer::idle_reply(replies::something_went_wrong(&self.policy.business_name))
@@ -293,16 +378,21 @@ impl Conversation {
             outcome: answer.outcome,
             reply,
             booked: answer.booked,
+            alert: answer.alert,
         })
     }
 
     /// Compliance keywords decide alone; an opted-out contact hears nothing but
     /// the confirmations (opt-in, and an opt-out asked for in words Twilio does
-    /// not know); everything else is one conversation step.
+    /// not know); a conversation with staff hears nothing else either; a
+    /// message for a person goes to staff; everything else is one
+    /// conversation step (whose second "didn't get that" in a row goes to
+    /// staff instead).
     async fn answer(
         &self,
         tx: &Transaction<'_>,
         contact: ContactId,
+        inbound: MessageId,
         sms: &InboundSms,
         heard: Heard,
         now: DateTime<Utc>,
@@ -351,7 +441,8 @@ impl Conversation {
             ),
             (Heard::Keyword(Keyword::OptIn), _)
             | (Heard::Words { yes: true, .. }, ConsentState::OptedOut)
-            | (Heard::Limited { yes: true }, ConsentState::OptedOut) => {
+            | (Heard::Limited { yes: true }, ConsentState::OptedOut)
+            | (Heard::WithStaff { yes: true }, ConsentState::OptedOut) => {
                 consent::set_consent(
                     tx,
                     contact,
@@ -363,6 +454,9 @@ impl Conversation {
                 Answer::idle_reply(replies::opted_in().to_owned())
             }
             (Heard::Limited { .. }, _) => Answer::silent(TurnOutcome::RateLimited),
+            (Heard::WithStaff { .. }, ConsentState::OptedIn) => {
+                Answer::silent(TurnOutcome::WithStaff)
+            }
             // Nothing else reaches an opted-out number: Twilio would refuse it
             // (21610) and answers HELP from a blocked number itself.
             (_, ConsentState::OptedOut) => Answer::silent(TurnOutcome::NoReply),
@@ -370,21 +464,54 @@ impl Conversation {
             (Heard::Keyword(_), ConsentState::OptedIn) => {
                 Answer::idle_reply(replies::help(&self.policy.business_name))
             }
+            (Heard::Staff(reason), ConsentState::OptedIn) => {
+                let handoff = self.handoff_step(tx, contact, inbound, now);
+                if handoff.with_staff().await? {
+                    Answer::silent(TurnOutcome::WithStaff)
+                } else {
+                    Answer::handed(handoff.raise(reason).await?)
+                }
+            }
             (Heard::Words { understanding, .. }, ConsentState::OptedIn) => {
+                let handoff = self.handoff_step(tx, contact, inbound, now);
+                if handoff.with_staff().await? {
+                    return Ok(Answer::silent(TurnOutcome::WithStaff));
+                }
                 let next = self
                     .converse(tx, contact, &understanding, sms.body.as_str(), now)
                     .await?;
-                Answer {
-                    outcome: TurnOutcome::Replied {
-                        state: next.state.name(),
+                match handoff.after(&next.reply).await? {
+                    Some(handed) => Answer::handed(handed),
+                    None => Answer {
+                        outcome: TurnOutcome::Replied {
+                            state: next.state.name(),
+                        },
+                        reply: Some(next.reply),
+                        booked: next.booked,
+                        consent_exempt: false,
+                        alert: None,
                     },
-                    reply: Some(next.reply),
-                    booked: next.booked,
-                    consent_exempt: false,
                 }
             }
         };
         Ok(answer)
+    }
+
+    fn handoff_step<'a, 't>(
+        &'a self,
+        tx: &'a Transaction<'t>,
+        contact: ContactId,
+        inbound: MessageId,
+        now: DateTime<Utc>,
+    ) -> HandoffStep<'a, Transaction<'t>> {
+        HandoffStep {
+            db: tx,
+            policy: &self.policy,
+            handoff: &self.handoff,
+            contact,
+            inbound,
+            now,
+        }
     }
 
     /// Loads (and locks) the state, takes one dialogue step, saves the result.

@@ -5,7 +5,7 @@
 //! times, so a slot stays at 9:00 across a daylight-saving change). Pure: the
 //! caller stores the slots (idempotently).
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use smsbot_store::availability::NewSlot;
 
@@ -18,6 +18,15 @@ pub struct HoursError {
 
 /// Opening and closing time on one day.
 type Span = (NaiveTime, NaiveTime);
+
+/// When the business is next open, from a local date and time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opening {
+    /// Open now, until this time today.
+    Now { closes: NaiveTime },
+    /// Closed now; opens at this local date and time.
+    At(NaiveDateTime),
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WeeklyHours {
@@ -134,6 +143,35 @@ impl WeeklyHours {
         Ok(Self { spans })
     }
 
+    /// Whether the business is open at the local time `at`, and else when it
+    /// opens next (within the coming week: the hours are never empty).
+    pub fn opening(&self, at: NaiveDateTime) -> Opening {
+        let today = at.date();
+        if let Some(closes) = self
+            .spans
+            .iter()
+            .filter(|(day, open, close)| {
+                *day == today.weekday() && *open <= at.time() && at.time() < *close
+            })
+            .map(|(_, _, close)| *close)
+            .max()
+        {
+            return Opening::Now { closes };
+        }
+        (0..=7)
+            .filter_map(|offset| {
+                let day = today + Duration::days(offset);
+                self.spans
+                    .iter()
+                    .filter(|(weekday, _, _)| *weekday == day.weekday())
+                    .map(|(_, open, _)| day.and_time(*open))
+                    .filter(|opens| *opens > at)
+                    .min()
+            })
+            .next()
+            .map_or(Opening::At(at), Opening::At)
+    }
+
     /// Slots of `length` from `first_day` for `weeks` weeks, in `tz`.
     pub fn slots(
         &self,
@@ -201,6 +239,37 @@ mod tests {
         let slots = hours.slots(tz(), saturday, 1, Duration::hours(1), 1);
         assert_eq!(slots[0].starts_at.to_rfc3339(), "2026-03-07T14:00:00+00:00");
         assert_eq!(slots[1].starts_at.to_rfc3339(), "2026-03-08T13:00:00+00:00");
+    }
+
+    #[test]
+    fn the_next_opening_is_now_later_today_or_the_next_open_day() {
+        let hours = WeeklyHours::parse("mon-fri 09:00-17:00; sat 10:00-14:00").unwrap();
+        let at = |s: &str| s.parse::<NaiveDateTime>().unwrap();
+        let time = |s: &str| s.parse::<NaiveTime>().unwrap();
+        // Monday 2026-03-02.
+        assert_eq!(
+            hours.opening(at("2026-03-02T11:30:00")),
+            Opening::Now {
+                closes: time("17:00:00")
+            }
+        );
+        assert_eq!(
+            hours.opening(at("2026-03-02T07:15:00")),
+            Opening::At(at("2026-03-02T09:00:00"))
+        );
+        assert_eq!(
+            hours.opening(at("2026-03-02T17:00:00")),
+            Opening::At(at("2026-03-03T09:00:00"))
+        );
+        // Friday evening: Saturday at ten; Saturday afternoon: Monday at nine.
+        assert_eq!(
+            hours.opening(at("2026-03-06T19:00:00")),
+            Opening::At(at("2026-03-07T10:00:00"))
+        );
+        assert_eq!(
+            hours.opening(at("2026-03-07T15:00:00")),
+            Opening::At(at("2026-03-09T09:00:00"))
+        );
     }
 
     #[test]

@@ -51,14 +51,15 @@ pub fn search_window(
     latest: DateTime<Utc>,
 ) -> SearchWindow {
     let today = earliest.with_timezone(&tz).date_naive();
+    // A time with a window is a bound ("after 4", "before noon"): the window.
     let (from, to, near, exact) = match (u.date, u.date_range, u.time, u.time_range) {
-        (Some(date), _, Some(time), _) => {
-            let (start, end) = day_bounds(tz, date);
-            (start, end, local(tz, date, time), true)
-        }
-        (Some(date), _, None, Some((a, b))) => {
+        (Some(date), _, _, Some((a, b))) => {
             let start = local(tz, date, a);
             (start, local(tz, date, b), start, false)
+        }
+        (Some(date), _, Some(time), None) => {
+            let (start, end) = day_bounds(tz, date);
+            (start, end, local(tz, date, time), true)
         }
         (Some(date), _, None, None) => {
             let (start, end) = day_bounds(tz, date);
@@ -72,7 +73,7 @@ pub fn search_window(
             );
             (start, day_bounds(tz, last).1, start, false)
         }
-        (None, None, Some(time), _) => {
+        (None, None, Some(time), None) => {
             // A time alone means the next time it comes round.
             let mut date = today;
             if local(tz, date, time) < earliest {
@@ -81,7 +82,7 @@ pub fn search_window(
             let (start, end) = day_bounds(tz, date);
             (start, end, local(tz, date, time), true)
         }
-        (None, None, None, Some((a, b))) => {
+        (None, None, _, Some((a, b))) => {
             let mut date = today;
             if local(tz, date, b) <= earliest {
                 date += Duration::days(1);
@@ -130,6 +131,15 @@ mod tests {
         assert_eq!(w.from, ny("2026-03-07T00:00:00"));
         assert_eq!(w.to, ny("2026-03-08T00:00:00"));
         assert!(w.exact);
+    }
+
+    #[test]
+    fn a_bound_searches_its_side_of_the_day_rather_than_the_hour() {
+        let w = window("any time after 4 tmrw?");
+        assert_eq!((w.from, w.exact), (ny("2026-03-07T16:00:00"), false));
+        let w = window("before noon on saturday");
+        assert_eq!(w.from, ny("2026-03-07T00:00:00"));
+        assert_eq!((w.to, w.exact), (ny("2026-03-07T12:00:00"), false));
     }
 
     #[test]

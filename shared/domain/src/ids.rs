@@ -61,3 +61,11 @@ id_type!(
     /// A row of `providers`.
     ProviderId
 );
+id_type!(
+    /// A row of `handoffs`: a conversation handed to staff.
+    HandoffId
+);
+id_type!(
+    /// A row of `staff_alerts`: one alert to staff.
+    StaffAlertId
+);

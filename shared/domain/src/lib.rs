@@ -11,6 +11,7 @@ pub mod text_enum;
 pub mod appointment;
 pub mod campaign;
 pub mod consent;
+pub mod handoff;
 pub mod ids;
 pub mod inbound;
 pub mod marketing;
@@ -30,7 +31,10 @@ pub use consent::{
     ConsentActor, ConsentEvidence, ConsentKind, ConsentSource, ConsentState, ConsentStatus,
     OptInKeyword,
 };
-pub use ids::{AppointmentId, CampaignId, ContactId, MessageId, ProviderId, SlotId};
+pub use handoff::StaffReason;
+pub use ids::{
+    AppointmentId, CampaignId, ContactId, HandoffId, MessageId, ProviderId, SlotId, StaffAlertId,
+};
 pub use inbound::{InboundSms, InboundSmsError};
 pub use marketing::{MarketingRules, MarketingVerdict, MarketingWindow};
 pub use message::{MessageDirection, MessageStatus};

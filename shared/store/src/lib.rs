@@ -13,6 +13,7 @@ pub mod consent;
 pub mod contacts;
 pub mod conversations;
 mod error;
+pub mod handoffs;
 pub mod marketing;
 pub mod messages;
 pub mod migrate;
@@ -20,6 +21,7 @@ pub mod outbound;
 pub mod parked_inbound;
 pub mod pool;
 pub mod reminders;
+pub mod staff_alerts;
 
 pub use error::StoreError;
 pub use pool::{Pool, connect};

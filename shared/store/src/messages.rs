@@ -200,8 +200,31 @@ pub struct StoredMessage {
     pub segments: i32,
     pub campaign_id: Option<CampaignId>,
     pub appointment_id: Option<AppointmentId>,
+    /// The staff member who wrote an outbound message; `None` for the bot's.
+    pub staff_author: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+const STORED_COLUMNS: &str = "id, contact_id, direction, body, twilio_sid, status, error_code, \
+     segments, campaign_id, appointment_id, staff_author, created_at, updated_at";
+
+fn stored_from_row(row: &tokio_postgres::Row) -> StoredMessage {
+    StoredMessage {
+        id: row.get("id"),
+        contact_id: row.get("contact_id"),
+        direction: row.get("direction"),
+        body: row.get("body"),
+        twilio_sid: row.get("twilio_sid"),
+        status: row.get("status"),
+        error_code: row.get("error_code"),
+        segments: row.get("segments"),
+        campaign_id: row.get("campaign_id"),
+        appointment_id: row.get("appointment_id"),
+        staff_author: row.get("staff_author"),
+        created_at: row.get("created_at"),
+        updated_at: row.get("updated_at"),
+    }
 }
 
 /// A contact's messages in id order (oldest first) after `after`.
@@ -213,45 +236,96 @@ pub async fn list_for_contact(
 ) -> Result<Vec<StoredMessage>, StoreError> {
     let rows = db
         .query(
-            "SELECT id, contact_id, direction, body, twilio_sid, status, error_code, segments,
-                    campaign_id, appointment_id, created_at, updated_at
-               FROM messages
-              WHERE contact_id = $1 AND ($2::bigint IS NULL OR id > $2)
-              ORDER BY id
-              LIMIT $3",
+            &format!(
+                "SELECT {STORED_COLUMNS}
+                   FROM messages
+                  WHERE contact_id = $1 AND ($2::bigint IS NULL OR id > $2)
+                  ORDER BY id
+                  LIMIT $3"
+            ),
             &[&contact_id, &after, &limit],
         )
         .await
         .map_err(|e| StoreError::query("listing messages", e))?;
-    Ok(rows
-        .iter()
-        .map(|row| StoredMessage {
-            id: row.get("id"),
-            contact_id: row.get("contact_id"),
-            direction: row.get("direction"),
-            body: row.get("body"),
-            twilio_sid: row.get("twilio_sid"),
-            status: row.get("status"),
-            error_code: row.get("error_code"),
-            segments: row.get("segments"),
-            campaign_id: row.get("campaign_id"),
-            appointment_id: row.get("appointment_id"),
-            created_at: row.get("created_at"),
-            updated_at: row.get("updated_at"),
-        })
-        .collect())
+    Ok(rows.iter().map(stored_from_row).collect())
 }
 
-/// Removes the text of every message to or from a contact (erasure); delivery
-/// metadata stays for billing and audit.
+/// One message of a contact's conversation (not an internal one).
+pub async fn get(
+    db: &impl GenericClient,
+    id: MessageId,
+) -> Result<Option<StoredMessage>, StoreError> {
+    db.query_opt(
+        &format!("SELECT {STORED_COLUMNS} FROM messages WHERE id = $1 AND contact_id IS NOT NULL"),
+        &[&id],
+    )
+    .await
+    .map(|row| row.as_ref().map(stored_from_row))
+    .map_err(|e| StoreError::query("reading a message", e))
+}
+
+/// A contact's last `count` messages, oldest first (what staff read before
+/// they answer).
+pub async fn recent_for_contact(
+    db: &impl GenericClient,
+    contact_id: ContactId,
+    count: i64,
+) -> Result<Vec<StoredMessage>, StoreError> {
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {STORED_COLUMNS} FROM (
+                     SELECT * FROM messages WHERE contact_id = $1 ORDER BY id DESC LIMIT $2
+                 ) recent
+                 ORDER BY id"
+            ),
+            &[&contact_id, &count],
+        )
+        .await
+        .map_err(|e| StoreError::query("reading recent messages", e))?;
+    Ok(rows.iter().map(stored_from_row).collect())
+}
+
+/// The text of the last message we sent the contact before `before` (an
+/// inbound message's id), whoever wrote it; `None` when there is none.
+pub async fn last_outbound_before(
+    db: &impl GenericClient,
+    contact_id: ContactId,
+    before: MessageId,
+) -> Result<Option<String>, StoreError> {
+    db.query_opt(
+        "SELECT body FROM messages
+          WHERE contact_id = $1 AND direction = 'outbound' AND id < $2
+          ORDER BY id DESC LIMIT 1",
+        &[&contact_id, &before],
+    )
+    .await
+    .map(|row| row.and_then(|r| r.get(0)))
+    .map_err(|e| StoreError::query("reading the last message sent", e))
+}
+
+/// Removes the text of every message to or from a contact (erasure), and of
+/// the alerts staff got about them (which quote the contact) with the SMS
+/// that carried them; delivery metadata stays for billing and audit.
 pub async fn erase_bodies_of(
     db: &impl GenericClient,
     contact_id: ContactId,
 ) -> Result<u64, StoreError> {
+    const CONTEXT: &str = "erasing message bodies";
+    db.execute(
+        "WITH alerts AS (
+             UPDATE staff_alerts SET body = NULL WHERE contact_id = $1 RETURNING id
+         )
+         UPDATE messages SET body = NULL, updated_at = now()
+          WHERE staff_alert_id IN (SELECT id FROM alerts)",
+        &[&contact_id],
+    )
+    .await
+    .map_err(|e| StoreError::query(CONTEXT, e))?;
     db.execute(
         "UPDATE messages SET body = NULL, updated_at = now() WHERE contact_id = $1",
         &[&contact_id],
     )
     .await
-    .map_err(|e| StoreError::query("erasing message bodies", e))
+    .map_err(|e| StoreError::query(CONTEXT, e))
 }

@@ -1,8 +1,9 @@
 //! Outbound messages, from recorded to sent or refused: the bookkeeping of the
 //! one send protocol (`smsbot_outbox::Outbox::deliver`).
 //!
-//! Owns the outbound rows of `messages` and the campaign recipient and contact
-//! columns a send's outcome changes. Every message is recorded before it is
+//! Owns the outbound rows of `messages` (the bot's, staff's, and the internal
+//! SMS that carry alerts to the staff phone) and the campaign recipient and
+//! contact columns a send's outcome changes. Every message is recorded before it is
 //! sent, claimed under a lease by exactly one worker (and marked in doubt: the
 //! send may reach the provider), and then either gets its Twilio SID, goes back
 //! to unclaimed (certainly not sent), stays in doubt until it is looked up at
@@ -13,7 +14,8 @@
 use chrono::{DateTime, NaiveTime, Utc};
 use deadpool_postgres::GenericClient;
 use smsbot_domain::{
-    CampaignKind, ConsentSource, ConsentState, MessageStatus, QuietHours, SmsBody,
+    CampaignKind, ConsentSource, ConsentState, MessageStatus, PhoneNumber, QuietHours, SmsBody,
+    StaffAlertId,
 };
 
 use crate::appointments::AppointmentId;
@@ -40,6 +42,9 @@ pub enum Purpose<'a> {
     Campaign(CampaignId),
     /// An appointment reminder.
     Reminder(AppointmentId),
+    /// A message staff wrote to the contact (the admin API), with who wrote
+    /// it. Sent like a reply: any hour, with service consent.
+    Staff { author: &'a str },
 }
 
 /// An outbound message about to be recorded.
@@ -70,13 +75,19 @@ pub async fn record(
         } => (Some(inbound), Some(correlation_id), None, None),
         Purpose::Campaign(id) => (None, None, Some(id), None),
         Purpose::Reminder(id) => (None, None, None, Some(id)),
+        Purpose::Staff { .. } => (None, None, None, None),
     };
     let consent_exempt = matches!(message.purpose, Purpose::ComplianceReply { .. });
+    let staff_author = match message.purpose {
+        Purpose::Staff { author } => Some(author),
+        _ => None,
+    };
     let inserted = db
         .query_opt(
             "INSERT INTO messages (contact_id, direction, body, status, segments, reply_to_id,
-                                   correlation_id, campaign_id, appointment_id, consent_exempt)
-             VALUES ($1, 'outbound', $2, 'pending', $3, $4, $5, $6, $7, $8)
+                                   correlation_id, campaign_id, appointment_id, consent_exempt,
+                                   staff_author)
+             VALUES ($1, 'outbound', $2, 'pending', $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (reply_to_id) DO NOTHING
              RETURNING id",
             &[
@@ -88,6 +99,7 @@ pub async fn record(
                 &campaign_id,
                 &appointment_id,
                 &consent_exempt,
+                &staff_author,
             ],
         )
         .await
@@ -104,10 +116,49 @@ pub async fn record(
     .map_err(|e| StoreError::query(CONTEXT, e))
 }
 
+/// Records the SMS that carries a staff alert to the staff phone `to`: an
+/// internal message (no contact, no consent needed), recorded once per alert
+/// (the unique `staff_alert_id`), so a retry finds it and the outbox sends it
+/// at most once.
+pub async fn record_staff_alert(
+    db: &impl GenericClient,
+    alert: StaffAlertId,
+    to: &PhoneNumber,
+    body: &SmsBody,
+) -> Result<MessageId, StoreError> {
+    const CONTEXT: &str = "recording a staff alert SMS";
+    let inserted = db
+        .query_opt(
+            "INSERT INTO messages (direction, body, status, segments, staff_alert_id, internal_to)
+             VALUES ('outbound', $2, 'pending', $3, $1, $4)
+             ON CONFLICT (staff_alert_id) DO NOTHING
+             RETURNING id",
+            &[
+                &alert,
+                &body.as_str(),
+                &(body.segments() as i32),
+                &to.as_e164(),
+            ],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    if let Some(row) = inserted {
+        return Ok(row.get(0));
+    }
+    db.query_one(
+        "SELECT id FROM messages WHERE staff_alert_id = $1",
+        &[&alert],
+    )
+    .await
+    .map(|row| row.get(0))
+    .map_err(|e| StoreError::query(CONTEXT, e))
+}
+
 /// What a message is, as far as the moment of sending is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SendKind {
-    /// An answer to the contact's own message: sent whenever it is ready.
+    /// An answer to the contact's own message (the bot's or staff's), or an
+    /// alert to staff: sent whenever it is ready.
     Reply,
     /// A campaign message: never inside the campaign's quiet hours.
     Campaign { quiet: QuietHours },
@@ -119,7 +170,8 @@ pub enum SendKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedSend {
     pub id: MessageId,
-    pub contact_id: ContactId,
+    /// `None` for an internal message (an alert to the staff phone).
+    pub contact_id: Option<ContactId>,
     pub to_e164: String,
     pub body: String,
     pub kind: SendKind,
@@ -142,8 +194,9 @@ pub enum Claim {
 
 /// Claims an unsent outbound message for `lease_seconds`, only while, at this
 /// very statement, the contact has a number and the consent its purpose needs:
-/// none for a compliance reply carrier rules allow regardless; service consent
-/// for replies, reminders and reminder campaigns; service *and* marketing
+/// none for a compliance reply carrier rules allow regardless (nor for an
+/// internal alert to the staff phone, which has no contact); service consent
+/// for replies, staff's messages, reminders and reminder campaigns; service *and* marketing
 /// consent for a broadcast (`CampaignKind::consent_needed`). For a campaign
 /// message, also that the number was not refused before, the recipient is
 /// still queued for this message and the campaign is running. The claim marks
@@ -165,16 +218,17 @@ pub async fn claim(
                 SET send_lease_until = $3 + make_interval(secs => $2),
                     send_attempts = send_attempts + 1, updated_at = now(),
                     send_in_doubt_since = COALESCE(m.send_in_doubt_since, $3)
-               FROM contacts c,
-                    (SELECT id, send_in_doubt_since FROM messages WHERE id = $1) earlier
+               FROM (SELECT id, contact_id, send_in_doubt_since FROM messages WHERE id = $1) earlier
+                    LEFT JOIN contacts c ON c.id = earlier.contact_id
               WHERE m.id = $1 AND earlier.id = m.id
-                AND c.id = m.contact_id AND c.phone IS NOT NULL
-                AND (m.consent_exempt
-                     OR (c.consent = 'opted_in'
-                         AND (c.marketing_consent = 'opted_in'
-                              OR NOT EXISTS (SELECT 1 FROM campaigns k
-                                              WHERE k.id = m.campaign_id
-                                                AND k.kind = ANY($4)))))
+                AND (m.internal_to IS NOT NULL
+                     OR (c.phone IS NOT NULL
+                         AND (m.consent_exempt
+                              OR (c.consent = 'opted_in'
+                                  AND (c.marketing_consent = 'opted_in'
+                                       OR NOT EXISTS (SELECT 1 FROM campaigns k
+                                                       WHERE k.id = m.campaign_id
+                                                         AND k.kind = ANY($4)))))))
                 AND m.direction = 'outbound' AND m.twilio_sid IS NULL AND m.status = 'pending'
                 AND (m.send_lease_until IS NULL OR m.send_lease_until < $3)
                 AND (m.campaign_id IS NULL OR (
@@ -185,8 +239,10 @@ pub async fn claim(
                                    AND r.contact_id = m.contact_id
                                    AND r.message_id = m.id AND r.status = 'queued'
                                    AND k.status = 'running')))
-              RETURNING m.id, m.contact_id, c.phone, m.body, c.timezone,
-                        earlier.send_in_doubt_since, m.reply_to_id IS NOT NULL,
+              RETURNING m.id, m.contact_id, COALESCE(m.internal_to, c.phone), m.body, c.timezone,
+                        earlier.send_in_doubt_since,
+                        m.reply_to_id IS NOT NULL OR m.staff_author IS NOT NULL
+                            OR m.internal_to IS NOT NULL,
                         (SELECT ARRAY[quiet_start, quiet_end] FROM campaigns
                           WHERE id = m.campaign_id)",
             &[

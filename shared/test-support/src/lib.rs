@@ -208,6 +208,37 @@ pub async fn create_app_secret(sdk: &aws_config::SdkConfig, values: &serde_json:
     created.arn().expect("the secret's ARN").to_owned()
 }
 
+/// An SNS topic of its own for one test, with a standard queue subscribed
+/// to it, so what is published can be read back: `(topic ARN, queue URL)`.
+pub async fn create_subscribed_topic(sdk: &aws_config::SdkConfig) -> (String, String) {
+    let topic = smsbot_aws::provision::topic(sdk, &unique("staff-alerts"))
+        .await
+        .expect("create the topic");
+    let queue = smsbot_aws::provision::standard_queue(sdk, &unique("staff-inbox"))
+        .await
+        .expect("create the subscriber queue");
+    let queue_arn = aws_sdk_sqs::Client::new(sdk)
+        .get_queue_attributes()
+        .queue_url(&queue)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("read the queue's ARN")
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .cloned()
+        .expect("the queue's ARN");
+    aws_sdk_sns::Client::new(sdk)
+        .subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .send()
+        .await
+        .expect("subscribe the queue to the topic");
+    (topic, queue)
+}
+
 /// Every message currently visible on the queue (drains it).
 pub async fn drain_queue(
     sdk: &aws_config::SdkConfig,

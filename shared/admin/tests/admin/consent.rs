@@ -132,6 +132,25 @@ async fn a_marketing_opt_in_without_its_proof_is_refused_naming_what_is_missing(
     assert_eq!(answer.1["history"].as_array().unwrap().len(), 1);
 }
 
+/// Found by the admin JSON fuzz target: a year the database cannot store
+/// was a 500.
+#[tokio::test]
+async fn fuzz_regression_a_proof_dated_in_a_year_no_database_holds_is_refused_by_name() {
+    let admin = Admin::start().await;
+    let ana = admin.contact("+14155550100").await;
+
+    let answer = admin
+        .post(
+            &marketing(ana),
+            json!({"source": "A", "consent_text": "\u{1f860}", "obtained_at": "-262143-01-01T00:00:00Z"}),
+        )
+        .await;
+
+    assert_validation_failed(&answer);
+    let message = answer.1["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("obtained_at:"), "{message}");
+}
+
 #[tokio::test]
 async fn an_operator_cannot_undo_a_customers_stop_of_either_kind() {
     let admin = Admin::start().await;

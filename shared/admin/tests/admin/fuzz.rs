@@ -1,6 +1,7 @@
 //! Fuzz target of the admin API's JSON bodies: arbitrary JSON values (nested,
 //! huge numbers, long and odd strings) and raw bytes POSTed and PATCHed to every
-//! route that takes a body (a marketing opt-in's proof included), through the
+//! route that takes a body (a marketing opt-in's proof and a staff member's
+//! message to a contact included), through the
 //! router against a real database. Never
 //! a 5xx, never a panic, every answer JSON of the documented shapes, and what
 //! a 2xx stored reads back with a 200. Each case is a few database round
@@ -34,15 +35,17 @@ enum Route {
     PatchCampaign,
     CreateSlot,
     MarketingOptIn,
+    StaffMessage,
 }
 
-const ROUTES: [Route; 6] = [
+const ROUTES: [Route; 7] = [
     Route::CreateContact,
     Route::PatchContact,
     Route::CreateCampaign,
     Route::PatchCampaign,
     Route::CreateSlot,
     Route::MarketingOptIn,
+    Route::StaffMessage,
 ];
 
 impl Route {
@@ -58,6 +61,7 @@ impl Route {
             ],
             Route::PatchContact => &["phone", "name", "timezone", "tags", "consent"],
             Route::MarketingOptIn => &["source", "consent_text", "obtained_at"],
+            Route::StaffMessage => &["body", "author"],
             Route::CreateCampaign | Route::PatchCampaign => &[
                 "name",
                 "kind",
@@ -104,6 +108,10 @@ fn method_and_uri(route: Route, ids: &Ids, path_id: &PathId) -> (Method, String)
         Route::MarketingOptIn => (
             Method::POST,
             format!("/api/contacts/{}/consent/marketing", id(ids.contact)),
+        ),
+        Route::StaffMessage => (
+            Method::POST,
+            format!("/api/conversations/{}/messages", id(ids.contact)),
         ),
     }
 }
@@ -209,7 +217,7 @@ fn value_for(field: &'static str, provider: i64) -> BoxedStrategy<Value> {
         ]
         .boxed(),
         "starts_at" | "ends_at" | "obtained_at" => timestamp().boxed(),
-        "source" | "consent_text" => fz::text(fz::corpus("common"))
+        "source" | "consent_text" | "body" | "author" => fz::text(fz::corpus("common"))
             .prop_map(Value::String)
             .boxed(),
         "marketing_consent" => (
@@ -379,6 +387,15 @@ async fn exercise(
                 format!("/api/contacts/{id}"),
             ]
         }
+        Route::StaffMessage => {
+            let id = answer["contact_id"]
+                .as_i64()
+                .ok_or(format!("{uri}: no contact_id in {answer}"))?;
+            vec![
+                format!("/api/messages?contact_id={id}"),
+                "/api/conversations/needing-human".to_owned(),
+            ]
+        }
     };
     for uri in read_back {
         let (status, body) = send(admin, request(Method::GET, &uri, Vec::new())).await?;
@@ -407,6 +424,7 @@ fn valid_body(route: Route, provider: i64) -> Map<String, Value> {
         Route::MarketingOptIn => json!({"source": "paper form, front desk",
                                         "consent_text": "Yes, text me offers.",
                                         "obtained_at": "2026-01-01T10:00:00Z"}),
+        Route::StaffMessage => json!({"body": "we can fit you in at 4, ok?", "author": "Dana"}),
     };
     match body {
         Value::Object(map) => map,

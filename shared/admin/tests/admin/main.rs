@@ -7,6 +7,7 @@ mod campaign_rules;
 mod campaigns;
 mod consent;
 mod contacts;
+mod conversations;
 mod fuzz;
 mod health;
 mod messages;

@@ -37,7 +37,12 @@ async fn the_served_openapi_document_is_the_generated_one_and_declares_every_rou
         serde_json::to_value(smsbot_admin::openapi::document()).unwrap()
     );
     for (method, uri) in PROTECTED {
-        let path = uri.split('?').next().unwrap().replace("/1", "/{id}");
+        let path = uri.split('?').next().unwrap();
+        let path = if path.starts_with("/api/conversations/") {
+            path.replace("/1", "/{contact_id}")
+        } else {
+            path.replace("/1", "/{id}")
+        };
         let operation = &served["paths"][&path][method.to_lowercase()];
         assert!(operation.is_object(), "{method} {path} is not documented");
         for status in ["401", "403", "500", "503"] {

@@ -11,8 +11,9 @@ use chrono::{DateTime, Duration, SecondsFormat};
 use http_body_util::BodyExt;
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use smsbot_admin::{AdminState, router};
+use smsbot_admin::{AdminState, StaffDesk, router};
 use smsbot_domain::Region;
+use smsbot_outbox::{ConsoleSender, ManualClock, Outbox};
 use smsbot_test_support::{self as test_support, TestDatabase};
 use tokio_postgres::types::ToSql;
 use tower::ServiceExt;
@@ -43,6 +44,9 @@ pub const PROTECTED: &[(&str, &str)] = &[
     ("GET", "/api/availability"),
     ("POST", "/api/availability"),
     ("GET", "/api/messages?contact_id=1"),
+    ("GET", "/api/conversations/needing-human"),
+    ("POST", "/api/conversations/1/messages"),
+    ("POST", "/api/conversations/1/release"),
     ("GET", "/api/openapi.json"),
 ];
 
@@ -52,11 +56,14 @@ pub type Answer = (StatusCode, Value);
 /// A database URL nothing listens on.
 const NO_DATABASE: &str = "postgres://postgres@127.0.0.1:9/none";
 
-/// The admin API with a database and an idempotency table of its own.
+/// The admin API with a database and an idempotency table of its own, the
+/// console as every phone and a clock the test moves.
 pub struct Admin {
     db: TestDatabase,
     sdk: aws_config::SdkConfig,
     table: String,
+    pub phone: Arc<ConsoleSender>,
+    pub clock: Arc<ManualClock>,
 }
 
 impl Admin {
@@ -66,7 +73,17 @@ impl Admin {
             db: TestDatabase::create().await,
             table: test_support::create_idempotency_table(&sdk).await,
             sdk,
+            phone: Arc::new(ConsoleSender::quiet()),
+            // Whole seconds: the database keeps microseconds.
+            clock: Arc::new(ManualClock::at(chrono::SubsecRound::trunc_subsecs(
+                chrono::Utc::now(),
+                0,
+            ))),
         }
+    }
+
+    pub fn pool(&self) -> &smsbot_store::Pool {
+        &self.db.pool
     }
 
     pub fn state(&self) -> AdminState {
@@ -76,6 +93,16 @@ impl Admin {
             default_region: Region::US,
             dynamodb: aws_sdk_dynamodb::Client::new(&self.sdk),
             idempotency_table: self.table.clone(),
+            staff: StaffDesk {
+                outbox: Outbox::new(
+                    self.db.pool.clone(),
+                    self.phone.clone(),
+                    self.clock.clone(),
+                    "America/New_York".parse().unwrap(),
+                ),
+                clock: self.clock.clone(),
+                quiet: Duration::hours(24),
+            },
         }
     }
 

@@ -3,6 +3,7 @@
 mod business_questions;
 mod dialogue;
 mod faults;
+mod handoff;
 mod limits;
 mod marketing_opt_in;
 mod one_connection;
@@ -13,4 +14,5 @@ mod poison;
 mod races;
 mod short_answers;
 mod started;
+mod suite;
 mod support;
