@@ -167,13 +167,13 @@ const FAMILIES: &[Family] = &[
         reason: StaffReason::AskedForPerson,
         patterns: &[
             // "can I talk to a real person?", "may I speak with someone".
-            "can|could|may i please? talk|speak|chat to|with? @a? @person",
+            "can|could|may i please? talk|tlk|speak|speek|spk|chat to|with? @a? @person",
             // "i want to talk to a human", "i'd like to speak to someone", "i need to talk to someone".
-            "i|id? want|need|wanna|would_like|like|have to? talk|speak|chat to|with? @a? @person",
-            "let me talk|speak|chat to|with @a? @person",
-            "talk|speak|chat to|with @a? @person",
+            "i|id? want|need|wanna|would_like|like|have to? talk|tlk|speak|speek|spk|chat to|with? @a? @person",
+            "let me talk|tlk|speak|speek|spk|chat to|with @a? @person",
+            "talk|tlk|speak|speek|spk|chat to|with @a? @person",
             // "is there a person I can talk to", "is there anyone there?".
-            "is|are there @a? @person i|we can|could talk|speak|chat to|with?",
+            "is|are there @a? @person i|we can|could talk|tlk|speak|speek|spk|chat to|with?",
             "is|are there @a? @person there|around",
             // "human pls", "real person", "agent", "a human please".
             "@a? @human",
@@ -311,6 +311,8 @@ fn class(name: &str) -> &'static [&'static str] {
             "human_being",
             "someone",
             "somebody",
+            "some1",
+            "sum1",
             "someone_real",
             "anyone",
             "anybody",

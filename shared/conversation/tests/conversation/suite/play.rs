@@ -14,17 +14,19 @@ use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use deadpool_postgres::tokio_postgres;
 use smsbot_config::Settings;
-use smsbot_conversation::{Conversation, Policy, WeeklyHours, handle_batch};
+use smsbot_conversation::{
+    Conversation, Handoff, InMemoryStaffAlerts, Policy, WeeklyHours, handle_batch,
+};
 use smsbot_domain::{
     AppointmentId, AppointmentStatus, ConsentSource, ConsentState, ContactId, PhoneNumber,
 };
 use smsbot_nlu::OfflineUnderstander;
-use smsbot_outbox::{ConsoleSender, ManualClock, Outbox};
+use smsbot_outbox::{Clock, ConsoleSender, ManualClock, Outbox};
 use smsbot_store::appointments::{self, AppointmentFilter, BookingOutcome, BookingRules};
-use smsbot_store::{availability, consent, contacts};
+use smsbot_store::{availability, consent, contacts, handoffs};
 use smsbot_test_support::TestDatabase;
 
-use super::script::{Outcome, Script, Setup, Step};
+use super::script::{Expect, Outcome, Script, Setup, Step};
 use crate::support::{event, record};
 
 /// The customer of every conversation.
@@ -100,18 +102,34 @@ pub async fn play(template: &Template, script: &Script) -> Result<(), Failure> {
     let phone = Arc::new(ConsoleSender::quiet());
     let clock = Arc::new(ManualClock::at(now));
     let outbox = Outbox::new(db.pool.clone(), phone.clone(), clock.clone(), tz);
+    let staff = Arc::new(InMemoryStaffAlerts::default());
     let conversation = Conversation::new(
         db.pool.clone(),
         Arc::new(OfflineUnderstander),
         outbox,
         clock.clone(),
         policy,
-    );
+    )
+    .with_handoff(Handoff::new(Duration::hours(24), staff.clone()));
 
     for (n, step) in script.steps.iter().enumerate() {
         match step {
             Step::Wait { by } => clock.advance(*by),
+            Step::Release { line } => {
+                let client = db
+                    .pool
+                    .get()
+                    .await
+                    .map_err(|e| Failure::at(*line, e.to_string()))?;
+                handoffs::release(&client, world.customer, clock.now())
+                    .await
+                    .map_err(|e| Failure::at(*line, e.to_string()))?
+                    .ok_or_else(|| {
+                        Failure::at(*line, "staff release, but nothing is with staff")
+                    })?;
+            }
             Step::Text { line, body, expect } => {
+                let told_before = staff.sent().len();
                 let sid = format!("SM{:032x}", (n as u128) + 1);
                 let response = handle_batch(
                     &conversation,
@@ -123,18 +141,19 @@ pub async fn play(template: &Template, script: &Script) -> Result<(), Failure> {
                 }
                 let sent = phone.take(CUSTOMER);
                 let reply = (!sent.is_empty()).then(|| sent.join("\n"));
+                let told: Vec<String> = staff.sent()[told_before..]
+                    .iter()
+                    .map(|alert| format!("{}\n{}", alert.subject, alert.body))
+                    .collect();
+                let told = (!told.is_empty()).then(|| told.join("\n"));
                 for e in expect {
-                    if !e.kind.met_by(reply.as_deref()) {
-                        return Err(Failure::at(
-                            e.line,
-                            format!(
-                                "> {body}\n    expected {}\n    got {}",
-                                e.kind.describe(),
-                                reply
-                                    .as_deref()
-                                    .map_or("no reply".to_owned(), |r| format!("{r:?}"))
-                            ),
-                        ));
+                    let (heard, whom) = if e.to_staff {
+                        (told.as_deref(), "staff are told")
+                    } else {
+                        (reply.as_deref(), "the reply is")
+                    };
+                    if !e.kind.met_by(heard) {
+                        return Err(unmet(e, body, whom, heard));
                     }
                 }
                 if expect.is_empty() && reply.is_none() {
@@ -145,7 +164,19 @@ pub async fn play(template: &Template, script: &Script) -> Result<(), Failure> {
             }
         }
     }
-    world.check(db, script, tz).await
+    world.check(db, script, tz, clock.now()).await
+}
+
+fn unmet(e: &Expect, body: &str, whom: &str, heard: Option<&str>) -> Failure {
+    let target = if e.to_staff { "staff: " } else { "" };
+    Failure::at(
+        e.line,
+        format!(
+            "> {body}\n    expected {target}{}\n    {whom} {}",
+            e.kind.describe(),
+            heard.map_or("nothing".to_owned(), |r| format!("{r:?}"))
+        ),
+    )
 }
 
 /// The settings a business with this setup runs with, read as in production.
@@ -268,14 +299,20 @@ impl World {
     }
 
     /// Compares the customer's appointments and consent with the outcomes.
-    async fn check(&self, db: &TestDatabase, script: &Script, tz: Tz) -> Result<(), Failure> {
+    async fn check(
+        &self,
+        db: &TestDatabase,
+        script: &Script,
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> Result<(), Failure> {
         let end = script
             .steps
             .iter()
             .rev()
             .find_map(|s| match s {
                 Step::Text { line, .. } => Some(*line),
-                Step::Wait { .. } => None,
+                Step::Wait { .. } | Step::Release { .. } => None,
             })
             .unwrap_or(script.line)
             + 1;
@@ -304,6 +341,7 @@ impl World {
             |at: NaiveDateTime| self.held.iter().find(|(_, t)| *t == at).map(|(id, _)| *id);
         let mut service = !self.opted_out;
         let mut marketing: Option<bool> = None;
+        let mut with_staff = false;
         for outcome in &script.outcomes {
             match outcome {
                 Outcome::NothingChanged => {}
@@ -322,6 +360,7 @@ impl World {
                 }
                 Outcome::ServiceConsent(on) => service = *on,
                 Outcome::MarketingConsent(on) => marketing = Some(*on),
+                Outcome::WithStaff => with_staff = true,
             }
         }
 
@@ -375,6 +414,17 @@ impl World {
                 status.marketing.state,
                 if marketing { "opted in" } else { "no opt-in" }
             ));
+        }
+        let handed = handoffs::open_at(&client, self.customer, now)
+            .await
+            .map_err(|e| fail(e.to_string()))?
+            .is_some();
+        if handed != with_staff {
+            problems.push(if handed {
+                "the conversation is with staff (say = with staff if it should be)".to_owned()
+            } else {
+                "the conversation is with the bot, expected with staff".to_owned()
+            });
         }
         if problems.is_empty() {
             Ok(())

@@ -18,12 +18,16 @@
 //! < /regex/                            the reply matches (any case)
 //! <! words                             the reply does not contain these
 //! < (no reply)                         the bot says nothing
+//! <staff words                         what staff are told about this text
+//! <staff (nothing)                     staff are told nothing
+//! * staff releases                     staff give the conversation back to the bot
 //! ... 45 minutes later                 the clock moves on
 //! = booked Tue Mar 3 3:00 PM           a new appointment, booked at the end
 //! = cancelled Tue Mar 3 3:00 PM        that appointment ends up cancelled
 //! = moved Tue Mar 3 3:00 PM -> Thu Mar 5 3:00 PM
 //! = nothing changed                    (or "nothing booked") no appointment
 //! = consent opted out                  / = marketing opted in
+//! = with staff                         the conversation ends handed to staff
 //! ```
 //!
 //! Owns reading and checking the text (every mistake is reported with its
@@ -112,11 +116,15 @@ pub enum Step {
     },
     /// The clock moves on.
     Wait { by: Duration },
+    /// Staff give the conversation back to the bot.
+    Release { line: usize },
 }
 
 #[derive(Debug, Clone)]
 pub struct Expect {
     pub line: usize,
+    /// About what staff are told (`<staff`), not the reply to the customer.
+    pub to_staff: bool,
     pub kind: ExpectKind,
 }
 
@@ -166,6 +174,8 @@ pub enum Outcome {
     NothingChanged,
     ServiceConsent(bool),
     MarketingConsent(bool),
+    /// The conversation ends handed to staff (without it: with the bot).
+    WithStaff,
 }
 
 /// Reads every `*.txt` file of `dir`, in name order.
@@ -278,10 +288,29 @@ pub fn parse(path: &str, text: &str) -> Result<Vec<Script>, ScriptError> {
             if part != Part::Turns {
                 return Err(err("an expected reply after the outcomes".to_owned()));
             }
+            let (to_staff, rest) = match rest.strip_prefix("staff") {
+                Some(told) if told.starts_with(char::is_whitespace) => (true, told),
+                _ => (false, rest),
+            };
+            let kind = match rest.trim() {
+                "(nothing)" if to_staff => ExpectKind::NoReply,
+                _ => expectation(rest).map_err(err)?,
+            };
             expect.push(Expect {
                 line,
-                kind: expectation(rest).map_err(err)?,
+                to_staff,
+                kind,
             });
+        } else if let Some(rest) = trimmed.strip_prefix('*') {
+            if part == Part::Outcomes {
+                return Err(err("staff act after the outcomes".to_owned()));
+            }
+            if rest.trim() != "staff releases" {
+                return Err(err(format!(
+                    "not a staff action (* staff releases): {trimmed:?}"
+                )));
+            }
+            script.steps.push(Step::Release { line });
         } else if let Some(rest) = trimmed.strip_prefix("...") {
             if part == Part::Outcomes {
                 return Err(err("the clock moves after the outcomes".to_owned()));
@@ -302,7 +331,7 @@ pub fn parse(path: &str, text: &str) -> Result<Vec<Script>, ScriptError> {
             setup_line(&mut script.setup, Some(&mut script.pending), trimmed).map_err(err)?;
         } else {
             return Err(err(format!(
-                "not a text (>), a reply (<), a wait (...) or an outcome (=): {trimmed:?}"
+                "not a text (>), a reply (<), a wait (...), a staff action (*) or an outcome (=): {trimmed:?}"
             )));
         }
     }
@@ -321,10 +350,12 @@ fn finished(script: &Script) -> Result<(), String> {
     if !script.steps.iter().any(|s| matches!(s, Step::Text { .. })) {
         return Err(format!("{:?} has no text (>)", script.title));
     }
-    let about_appointments = script
-        .outcomes
-        .iter()
-        .any(|o| !matches!(o, Outcome::ServiceConsent(_) | Outcome::MarketingConsent(_)));
+    let about_appointments = script.outcomes.iter().any(|o| {
+        !matches!(
+            o,
+            Outcome::ServiceConsent(_) | Outcome::MarketingConsent(_) | Outcome::WithStaff
+        )
+    });
     if !about_appointments {
         return Err(format!(
             "{:?} does not say what happens to appointments (= booked …, or = nothing changed)",
@@ -443,8 +474,9 @@ fn outcome(text: &str, today: NaiveDate) -> Result<Outcome, String> {
         ("consent", "opted out") => Ok(Outcome::ServiceConsent(false)),
         ("marketing", "opted in") => Ok(Outcome::MarketingConsent(true)),
         ("marketing", "opted out") => Ok(Outcome::MarketingConsent(false)),
+        ("with", "staff") => Ok(Outcome::WithStaff),
         _ => Err(format!(
-            "not an outcome (booked, cancelled, moved, nothing changed, consent, marketing): {text:?}"
+            "not an outcome (booked, cancelled, moved, nothing changed, consent, marketing, with staff): {text:?}"
         )),
     }
 }
@@ -604,6 +636,30 @@ consent: opted in
             panic!("a text second");
         };
         assert!(expect[0].kind.met_by(Some("You’re booked for Tue")));
+    }
+
+    #[test]
+    fn staff_lines_say_what_staff_hear_when_they_release_and_how_it_ends() {
+        let text = "== x\n> call me\n< someone will\n<staff call me\n<staff (nothing)\n\
+                    * staff releases\n> hi\n< staff will\n= nothing changed\n= with staff\n";
+        let scripts = parse("f.txt", text).unwrap();
+        let Step::Text { expect, .. } = &scripts[0].steps[0] else {
+            panic!("a text first");
+        };
+        let told: Vec<bool> = expect.iter().map(|e| e.to_staff).collect();
+        assert_eq!(told, vec![false, true, true]);
+        assert!(matches!(expect[2].kind, ExpectKind::NoReply));
+        assert!(matches!(scripts[0].steps[1], Step::Release { line: 6 }));
+        let Step::Text { expect, .. } = &scripts[0].steps[2] else {
+            panic!("a text after the release");
+        };
+        assert!(!expect[0].to_staff, "\"< staff will\" is about the reply");
+        assert!(scripts[0].outcomes.contains(&Outcome::WithStaff));
+
+        let only_staff = "== x\n> call me\n= with staff\n";
+        assert_eq!(parse("f.txt", only_staff).unwrap_err().line, 1);
+        let unknown = "== x\n> hi\n* staff waves\n= nothing changed\n";
+        assert_eq!(parse("f.txt", unknown).unwrap_err().line, 3);
     }
 
     #[test]
