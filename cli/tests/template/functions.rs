@@ -127,3 +127,102 @@ fn every_environment_variable_the_template_sets_is_one_the_settings_read() {
         }
     }
 }
+
+/// The source of the function crate that builds `function`'s binary.
+fn entry_source(id: &str, function: &Value) -> String {
+    let binaries = function_binaries();
+    let binary = binary_of(id, function);
+    let dir = binaries
+        .get(binary)
+        .unwrap_or_else(|| panic!("{id}: no function crate builds {binary}"));
+    let main = dir.join("src/main.rs");
+    std::fs::read_to_string(&main).unwrap_or_else(|e| panic!("{}: {e}", main.display()))
+}
+
+/// The environment variables a function is given (its own and Globals').
+fn variables_of(template: &Value, function: &Value) -> BTreeSet<String> {
+    let own = &function["Properties"]["Environment"]["Variables"];
+    let global = &template["Globals"]["Function"]["Environment"]["Variables"];
+    [own, global]
+        .into_iter()
+        .filter_map(Value::as_mapping)
+        .flat_map(|m| m.keys().filter_map(Value::as_str).map(str::to_owned))
+        .collect()
+}
+
+/// A function that opens an SMS channel refuses to start without Twilio's
+/// settings: the admin API, since staff write to customers, included.
+#[test]
+fn every_function_that_texts_is_given_twilio_and_where_its_callbacks_go() {
+    let template = template();
+    let mut senders = Vec::new();
+    for (id, function) in resources_of(&template, "AWS::Serverless::Function") {
+        if !entry_source(&id, function).contains("sms_channel(") {
+            continue;
+        }
+        senders.push(id.clone());
+        let given = variables_of(&template, function);
+        for needed in [
+            "TWILIO_ACCOUNT_SID",
+            "TWILIO_PHONE_NUMBER",
+            "TWILIO_MESSAGING_SERVICE_SID",
+            "TWILIO_API_BASE",
+            "PUBLIC_BASE_URL",
+        ] {
+            assert!(given.contains(needed), "{id} texts but is not given {needed}");
+        }
+    }
+    assert!(
+        senders.iter().any(|id| id == "AdminApiFunction"),
+        "staff write to customers through the admin API: {senders:?}"
+    );
+}
+
+/// A function that runs the conversation hands some to staff: it is told the
+/// staff topic and may publish to it (and to nothing else over SNS).
+#[test]
+fn every_function_that_converses_may_alert_staff_on_the_staff_topic() {
+    let template = template();
+    let mut conversing = 0;
+    for (id, function) in resources_of(&template, "AWS::Serverless::Function") {
+        if !entry_source(&id, function).contains(".conversation(") {
+            continue;
+        }
+        conversing += 1;
+        let variables = &function["Properties"]["Environment"]["Variables"];
+        assert_eq!(
+            referenced_id(&variables["STAFF_ALERT_TOPIC_ARN"]).as_deref(),
+            Some("StaffAlertTopic"),
+            "{id} is told the staff topic"
+        );
+        let role = referenced_id(&function["Properties"]["Role"]).expect("a role of its own");
+        let statements: Vec<&Value> = resources(&template)[role.as_str()]["Properties"]
+            ["Policies"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| {
+                p["PolicyDocument"]["Statement"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+            })
+            .collect();
+        let publishes: Vec<Option<String>> = statements
+            .iter()
+            .filter(|s| s["Action"].as_str() == Some("sns:Publish"))
+            .map(|s| referenced_id(&s["Resource"]))
+            .collect();
+        assert_eq!(
+            publishes,
+            vec![Some("StaffAlertTopic".to_owned())],
+            "{role} publishes to the staff topic only"
+        );
+    }
+    assert_eq!(conversing, 1, "the conversation worker converses");
+    let topic = &resources(&template)["StaffAlertTopic"];
+    assert!(
+        topic["Properties"]["KmsMasterKeyId"].is_string(),
+        "alerts carry phone numbers and messages: the topic is encrypted"
+    );
+}
