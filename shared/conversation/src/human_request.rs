@@ -12,6 +12,8 @@
 //!
 //! Owns the phrasings; must not decide what happens next: the turn does.
 
+use std::sync::LazyLock;
+
 use smsbot_domain::StaffReason;
 
 use crate::phrases;
@@ -297,58 +299,52 @@ fn strip_trailing(words: &mut Vec<&str>) {
     }
 }
 
+/// What a person is called when asked for on their own ("human pls",
+/// "get me an agent").
+const HUMAN: &[&str] = &[
+    "person",
+    "real_person",
+    "actual_person",
+    "live_person",
+    "human",
+    "humans",
+    "real_human",
+    "actual_human",
+    "human_being",
+    "agent",
+    "live_agent",
+    "real_agent",
+    "representative",
+    "manager",
+    "staff_member",
+    "member_of_staff",
+    "receptionist",
+    "operator",
+];
+
+/// Words that name a person only after "talk to" and the like ("talk to
+/// someone", not "someone" alone).
+const SOMEONE: &[&str] = &[
+    "someone",
+    "somebody",
+    "some1",
+    "sum1",
+    "someone_real",
+    "anyone",
+    "anybody",
+    "rep",
+    "staff",
+    "front_desk",
+];
+
+/// `@person`: a human or someone.
+static PERSON: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| HUMAN.iter().chain(SOMEONE).copied().collect());
+
 fn class(name: &str) -> &'static [&'static str] {
     match name {
-        "person" => &[
-            "person",
-            "real_person",
-            "actual_person",
-            "live_person",
-            "human",
-            "humans",
-            "real_human",
-            "actual_human",
-            "human_being",
-            "someone",
-            "somebody",
-            "some1",
-            "sum1",
-            "someone_real",
-            "anyone",
-            "anybody",
-            "agent",
-            "live_agent",
-            "real_agent",
-            "representative",
-            "rep",
-            "manager",
-            "staff",
-            "staff_member",
-            "member_of_staff",
-            "receptionist",
-            "front_desk",
-            "operator",
-        ],
-        "human" => &[
-            "person",
-            "real_person",
-            "actual_person",
-            "live_person",
-            "human",
-            "humans",
-            "real_human",
-            "actual_human",
-            "human_being",
-            "agent",
-            "live_agent",
-            "real_agent",
-            "representative",
-            "manager",
-            "staff_member",
-            "member_of_staff",
-            "receptionist",
-            "operator",
-        ],
+        "person" => PERSON.as_slice(),
+        "human" => HUMAN,
         "a" => &["a", "an", "the", "some", "your", "a_real", "an_actual"],
         "outrage" => &[
             "ridiculous",

@@ -3,6 +3,7 @@
 mod business_questions;
 mod dialogue;
 mod faults;
+mod fuzz;
 mod handoff;
 mod limits;
 mod marketing_opt_in;
