@@ -169,7 +169,10 @@ fn every_function_that_texts_is_given_twilio_and_where_its_callbacks_go() {
             "TWILIO_API_BASE",
             "PUBLIC_BASE_URL",
         ] {
-            assert!(given.contains(needed), "{id} texts but is not given {needed}");
+            assert!(
+                given.contains(needed),
+                "{id} texts but is not given {needed}"
+            );
         }
     }
     assert!(
@@ -196,8 +199,7 @@ fn every_function_that_converses_may_alert_staff_on_the_staff_topic() {
             "{id} is told the staff topic"
         );
         let role = referenced_id(&function["Properties"]["Role"]).expect("a role of its own");
-        let statements: Vec<&Value> = resources(&template)[role.as_str()]["Properties"]
-            ["Policies"]
+        let statements: Vec<&Value> = resources(&template)[role.as_str()]["Properties"]["Policies"]
             .as_sequence()
             .into_iter()
             .flatten()
