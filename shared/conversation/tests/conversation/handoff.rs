@@ -475,6 +475,43 @@ async fn no_llm_is_asked_for_a_request_for_a_person_nor_while_staff_have_the_con
     assert_eq!(llm.calls(), 1, "the bot asks again once released");
 }
 
+/// Asking the LLM about everything the rules are not certain of (a
+/// threshold of 1), compliance keywords, opt-outs in words and messages for
+/// staff still never reach it: they are read before understanding.
+#[tokio::test]
+async fn keywords_opt_outs_in_words_and_messages_for_staff_never_reach_the_llm() {
+    let llm = OpenRouterStandIn::start().await;
+    llm.always(Reply::json(&serde_json::json!({
+        "intent": "unknown", "date": null, "time": null, "selection": null, "direction": null,
+    })));
+    let client = OpenRouterClient::new(
+        OpenRouterConfig::new(llm.api_key.clone(), "openai/gpt-4o-mini".into())
+            .with_base_url(llm.base_url.clone()),
+        reqwest::Client::new(),
+    )
+    .unwrap();
+    let understander = Arc::new(HybridUnderstander::new(Some(client), 1.0));
+    let desk = Desk::understanding(TestBot::start().await, understander);
+    let texts = [
+        "STOP",
+        "stop texting me pls",
+        "unsubscribe me",
+        "START",
+        "HELP",
+        "can i talk to a real person?",
+        "call me",
+        "this is ridiculous",
+        "running 10 min late, sorry!",
+        "omw",
+    ];
+    for (n, text) in texts.iter().enumerate() {
+        // A customer each, so that no handoff keeps the next one quiet.
+        let from = format!("+1415555{:04}", 3000 + n);
+        desk.text(&from, text).await;
+        assert_eq!(llm.calls(), 0, "{text:?} reached the LLM");
+    }
+}
+
 /// The SMS stand-in for staff: an alert texted to the staff phone through
 /// the outbox, delivered twice (a redelivery) and texted once.
 #[tokio::test]
