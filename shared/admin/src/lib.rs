@@ -1,8 +1,8 @@
 //! The admin HTTP API under `/api`: one router for the Lambda and the local process.
 //!
 //! Owns the routes operators and a future dashboard use (contacts, campaigns,
-//! appointments, availability, messages, conversations needing a human,
-//! health), their validation, their JSON shapes and the OpenAPI document
+//! appointments, availability, messages, conversations needing a human, the
+//! business profile and its FAQ, health), their validation, their JSON shapes and the OpenAPI document
 //! generated from the same handlers. Every route
 //! but `GET /api/health` requires the admin key (`X-API-Key`), checked here as
 //! well as by the API Gateway authorizer, through the same `auth::check_api_key`.
@@ -13,6 +13,7 @@
 pub mod appointments;
 pub mod auth;
 pub mod availability;
+pub mod business_profile;
 pub mod campaigns;
 pub mod consent;
 pub mod contacts;
@@ -49,6 +50,8 @@ pub struct AdminState {
     pub idempotency_table: String,
     /// Staff writing to contacts and releasing conversations to the bot.
     pub staff: StaffDesk,
+    /// The business profile the settings give, under the operators' changes.
+    pub business: Arc<business_profile::SettingsProfile>,
 }
 
 /// What staff's routes need: the one send path, the clock the conversation
@@ -89,6 +92,14 @@ impl AdminState {
             dynamodb,
             idempotency_table,
             staff,
+            business: Arc::default(),
         }
+    }
+
+    /// The same API, showing `profile` (the settings') where operators
+    /// changed nothing.
+    pub fn with_business_profile(mut self, profile: business_profile::SettingsProfile) -> Self {
+        self.business = Arc::new(profile);
+        self
     }
 }

@@ -19,16 +19,16 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::{
-    AdminState, appointments, auth, availability, campaigns, consent, contacts, conversations,
-    error, health, messages,
+    AdminState, appointments, auth, availability, business_profile, campaigns, consent, contacts,
+    conversations, error, health, messages,
 };
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(
         title = "SMS appointment bot admin API",
-        description = "Contacts, campaigns, appointments, availability, messages and the \
-                       conversations handed to staff of the SMS appointment bot. Every operation except the health check requires the \
+        description = "Contacts, campaigns, appointments, availability, messages, the \
+                       conversations handed to staff and the business profile of the SMS appointment bot. Every operation except the health check requires the \
                        admin key in the `X-API-Key` header. Lists are paginated with `limit` and \
                        an opaque `cursor`; timestamps are RFC 3339 with an offset.",
         version = "1"
@@ -37,7 +37,7 @@ use crate::{
     tags(
         (name = "contacts"), (name = "campaigns"), (name = "appointments"),
         (name = "availability"), (name = "messages"), (name = "conversations"),
-        (name = "health")
+        (name = "business_profile"), (name = "health")
     )
 )]
 struct ApiDoc;
@@ -78,6 +78,15 @@ fn protected_routes() -> OpenApiRouter<AdminState> {
         .routes(routes!(conversations::needing_human))
         .routes(routes!(conversations::send))
         .routes(routes!(conversations::release))
+        .routes(routes!(business_profile::show, business_profile::update))
+        .routes(routes!(
+            business_profile::faq,
+            business_profile::add_faq_entry
+        ))
+        .routes(routes!(
+            business_profile::update_faq_entry,
+            business_profile::delete_faq_entry
+        ))
         .routes(routes!(serve_document))
 }
 

@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use aws_config::SdkConfig;
 use secrecy::ExposeSecret;
+use smsbot_admin::business_profile::SettingsProfile;
 use smsbot_admin::{AdminState, StaffDesk};
 use smsbot_aws::{DynamoCounters, IdempotencyStore, SnsTopic, SqsQueue};
 use smsbot_campaigns::dispatcher::DispatcherConfig;
@@ -251,7 +252,8 @@ impl App {
                 clock: self.clock.clone(),
                 quiet: self.handoff_quiet(),
             },
-        ))
+        )
+        .with_business_profile(SettingsProfile::from_settings(&self.settings)))
     }
 
     fn handoff_quiet(&self) -> chrono::Duration {

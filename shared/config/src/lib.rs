@@ -6,6 +6,7 @@
 //! JSON log setup.
 //! Must not fetch anything itself: I/O belongs to the adapters that call it.
 
+pub mod business;
 mod engine;
 pub mod handoff;
 pub mod limits;

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
-use smsbot_domain::{MessagingServiceSid, PhoneNumber, Region, Timezone};
+use smsbot_domain::{Faq, MessagingServiceSid, PhoneNumber, Region, Timezone, Website};
 use url::Url;
 
 use crate::engine::EngineSettings;
@@ -79,6 +79,11 @@ pub struct Settings {
     pub business_address: Option<String>,
     /// `BUSINESS_PHONE`: the number the bot gives for a call.
     pub business_phone: Option<String>,
+    /// `BUSINESS_WEBSITE`: the website the bot gives when asked (http or https).
+    pub business_website: Option<Website>,
+    /// `BUSINESS_FAQ`: questions and the answers the bot texts (a JSON array
+    /// of `{"question", "answer"}`); see `crate::business`.
+    pub business_faq: Faq,
     pub booking_lead_minutes: i64,
     pub booking_horizon_days: i64,
     pub max_open_appointments: i64,
@@ -188,6 +193,8 @@ impl Settings {
             business_hours: get("BUSINESS_HOURS"),
             business_address: get("BUSINESS_ADDRESS"),
             business_phone: get("BUSINESS_PHONE"),
+            business_website: crate::business::website(get("BUSINESS_WEBSITE").as_deref())?,
+            business_faq: crate::business::faq(get("BUSINESS_FAQ").as_deref())?,
             booking_lead_minutes,
             booking_horizon_days,
             // Zero would let nobody book.
@@ -381,6 +388,11 @@ impl fmt::Debug for Settings {
             .field("business_hours", &self.business_hours)
             .field("business_address", &self.business_address)
             .field("business_phone", &self.business_phone)
+            .field(
+                "business_website",
+                &self.business_website.as_ref().map(Website::as_str),
+            )
+            .field("business_faq_entries", &self.business_faq.len())
             .field("booking_lead_minutes", &self.booking_lead_minutes)
             .field("booking_horizon_days", &self.booking_horizon_days)
             .field("max_open_appointments", &self.max_open_appointments)
@@ -601,6 +613,40 @@ mod tests {
         }
         assert!(with("NLU_LLM_THRESHOLD", "0").is_ok());
         assert!(with("NLU_LLM_THRESHOLD", "1").is_ok());
+    }
+
+    #[test]
+    fn the_website_and_faq_are_read_and_refused_by_name_when_wrong() {
+        let settings = Settings::from_vars(&vars(&[
+            ("BUSINESS_WEBSITE", "https://maplestreet.example"),
+            (
+                "BUSINESS_FAQ",
+                r#"[{"question": "Do you take walk-ins?", "answer": "Yes, before 3pm."}]"#,
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(
+            settings.business_website.unwrap().as_str(),
+            "https://maplestreet.example"
+        );
+        assert_eq!(
+            settings.business_faq.entries()[0].answer(),
+            "Yes, before 3pm."
+        );
+        let unset = Settings::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(unset.business_website, None);
+        assert!(unset.business_faq.is_empty());
+
+        assert!(refused("BUSINESS_WEBSITE", "maplestreet.example").contains("absolute URL"));
+        assert_eq!(
+            refused("BUSINESS_WEBSITE", "ftp://maplestreet.example"),
+            "must start with http:// or https://"
+        );
+        assert!(refused("BUSINESS_FAQ", "walk-ins: yes").starts_with("must be a JSON array"));
+        assert_eq!(
+            refused("BUSINESS_FAQ", r#"[{"question": " ", "answer": "a"}]"#),
+            "entry 1: the question must not be empty"
+        );
     }
 
     #[test]

@@ -1,11 +1,15 @@
 //! Questions about the business itself, as people text them: "what are your
 //! hours", "are you open saturday?", "where are you located", "what's your
-//! number". Answered from the business profile, offline; a question about
-//! something the profile does not hold gets the business's name and a call.
+//! number", "do you have a website". Answered from the business profile,
+//! offline; a question about something the profile does not hold gets the
+//! business's name and a call. The profile's FAQ is `crate::faq`.
 //!
-//! Owns the phrasings; must not decide what the answer says.
+//! Owns the phrasings, and which messages the profile answers (so the turn
+//! asks no LLM about them); must not decide what the answer says.
 
+use crate::faq;
 use crate::phrases;
+use crate::policy::BusinessProfile;
 
 /// What a message asks about the business.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +17,14 @@ pub enum BusinessQuestion {
     Hours,
     Location,
     Phone,
+    Website,
+}
+
+/// Whether the dialogue answers the whole message from `profile` (a
+/// question about the business, or one of its FAQ): understanding it needs
+/// no LLM.
+pub fn answered_from(text: &str, profile: &BusinessProfile) -> bool {
+    asked(text).is_some() || faq::matching(text, &profile.faq).is_some()
 }
 
 /// The whole message as a question about the business, or `None`.
@@ -50,6 +62,8 @@ pub fn asked(text: &str) -> Option<BusinessQuestion> {
         Some(BusinessQuestion::Location)
     } else if any(PHONE) {
         Some(BusinessQuestion::Phone)
+    } else if any(WEBSITE) {
+        Some(BusinessQuestion::Website)
     } else {
         None
     }
@@ -86,6 +100,21 @@ const PHONE: &[&str] = &[
     "phone number?",
     "can|could i call you",
     "what number can|should i call",
+];
+
+const WEBSITE: &[&str] = &[
+    // "what's your website", "whats ur site", "what is the web address".
+    "whats|what_is your|the website|site|web_site|webpage|web_page|url|web_address|link",
+    // "do you have a website", "do u guys have a site?", "got a website?".
+    "do|does you guys|all|folks? have a|an? website|site|web_site|webpage|web_page",
+    "is_there|got a|an? website|site|web_site|webpage|web_page",
+    // "website?", "your website".
+    "your|the? website|web_site|webpage|web_page|web_address",
+    // "can I see your website", "send me the link to your site".
+    "can|could i see|have|get your|the website|site|web_site|link",
+    "send|text me|us? your|the website|site|web_site|link|url",
+    "send|text? me|us? the? link to|for your|the website|site|web_site",
+    "are you online",
 ];
 
 fn class(name: &str) -> &'static [&'static str] {
@@ -175,6 +204,14 @@ mod tests {
             ("where are u guys", Location),
             ("open on saturdays?", Hours),
             ("what time do u close on fri", Hours),
+            ("whats ur website", Website),
+            ("what's your website?", Website),
+            ("do you have a website", Website),
+            ("do u guys have a site?", Website),
+            ("website?", Website),
+            ("got a website?", Website),
+            ("can i see your website", Website),
+            ("link to your website pls", Website),
         ] {
             assert_eq!(asked(text), Some(question), "{text:?}");
         }
@@ -190,6 +227,8 @@ mod tests {
             "call me",
             "what time is my appointment",
             "where do I park",
+            "i booked on your website",
+            "the website says you're open sunday",
             "",
         ] {
             assert_eq!(asked(text), None, "{text:?}");

@@ -20,6 +20,7 @@ use crate::business_questions;
 use crate::compliance::{self, ReminderAnswer};
 use crate::compound::{self, Swap};
 use crate::corrections::{self, Discussed, SameTime};
+use crate::faq;
 use crate::first_opening;
 use crate::moving;
 use crate::own_appointments;
@@ -243,8 +244,8 @@ impl<C: GenericClient> Step<'_, C> {
     }
 
     /// Messages whose words say what they want whatever is pending: a
-    /// question about one's appointments or the business (answered, and what
-    /// was pending stays), a swap, "same time next week", "push it back an
+    /// question about one's appointments or the business, or one of its FAQ
+    /// (answered, and what was pending stays), a swap, "same time next week", "push it back an
     /// hour", "whats the earliest you have". `None` for anything else.
     async fn on_its_own(
         &self,
@@ -263,6 +264,10 @@ impl<C: GenericClient> Step<'_, C> {
             let policy = self.policy;
             let answer = replies::about_business(question, &policy.business_name, &policy.profile);
             return Ok(Some(say(state.clone(), answer)));
+        }
+        // "Do you take walk-ins?": the business's own answer, nothing booked.
+        if let Some(entry) = faq::matching(self.text, &self.policy.profile.faq) {
+            return Ok(Some(say(state.clone(), entry.answer())));
         }
         // "Cancel my 3pm and book thursday instead": one appointment moved.
         if let Some(swap) = compound::read(self.text)

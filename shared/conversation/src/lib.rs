@@ -14,6 +14,7 @@ mod compound;
 mod corrections;
 pub mod counters;
 mod dialogue;
+pub mod faq;
 mod first_opening;
 pub mod handoff;
 pub mod human_request;

@@ -1,10 +1,15 @@
-//! The business's scheduling policy: lead time, horizon, cap, conversation expiry.
+//! The business's scheduling policy: lead time, horizon, cap, conversation
+//! expiry; and the business as the bot describes it, from the settings with
+//! what operators stored over them (`Policy::with_stored`, by the rule of
+//! `smsbot_store::business_profile`).
 
 use crate::marketing::MarketingOptIn;
 use crate::weekly_hours::{HoursError, WeeklyHours};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
+use smsbot_domain::{FaqEntry, Website};
 use smsbot_store::appointments::BookingRules;
+use smsbot_store::business_profile::{StoredProfile, effective};
 
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -27,12 +32,48 @@ pub struct Policy {
     pub marketing: MarketingOptIn,
 }
 
-/// The business as the bot describes it: hours, address, phone.
+/// The business as the bot describes it: hours, address, phone, website and
+/// the answers to its frequently asked questions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BusinessProfile {
     pub hours: Option<WeeklyHours>,
     pub address: Option<String>,
     pub phone: Option<String>,
+    pub website: Option<Website>,
+    /// In order: the first of equally good matches answers.
+    pub faq: Vec<FaqEntry>,
+}
+
+impl BusinessProfile {
+    /// This profile (the settings') with what operators stored over it.
+    /// Stored hours that no longer parse are skipped (and logged): the
+    /// admin API refuses such hours, so only a hand edit leaves them.
+    pub fn with_stored(&self, stored: &StoredProfile) -> Self {
+        let hours = stored
+            .hours
+            .as_deref()
+            .and_then(|text| match WeeklyHours::parse(text) {
+                Ok(hours) => Some(hours),
+                Err(error) => {
+                    tracing::warn!(%error, "stored business hours do not parse; using the settings'");
+                    None
+                }
+            });
+        Self {
+            hours: effective(hours.map(Some), self.hours.clone()).value,
+            address: effective(stored.address.clone().map(Some), self.address.clone()).value,
+            phone: effective(stored.phone.clone().map(Some), self.phone.clone()).value,
+            website: effective(stored.website.clone().map(Some), self.website.clone()).value,
+            faq: effective(
+                stored
+                    .faq
+                    .as_ref()
+                    .map(|entries| entries.iter().map(|e| e.entry.clone()).collect()),
+                self.faq.clone(),
+            )
+            .value,
+        }
+    }
 }
 
 impl Policy {
@@ -57,9 +98,21 @@ impl Policy {
                 hours,
                 address: settings.business_address.clone(),
                 phone: settings.business_phone.clone(),
+                website: settings.business_website.clone(),
+                faq: settings.business_faq.entries().to_vec(),
             },
             marketing: MarketingOptIn::from_settings(&settings.marketing),
         })
+    }
+
+    /// The policy for one turn: the business's name and profile with what
+    /// operators stored over the settings' (nothing stored: the same).
+    pub fn with_stored(&self, stored: &StoredProfile) -> Self {
+        Self {
+            business_name: effective(stored.name.clone(), self.business_name.clone()).value,
+            profile: self.profile.with_stored(stored),
+            ..self.clone()
+        }
     }
 
     pub fn booking_rules(&self, now: DateTime<Utc>) -> BookingRules {

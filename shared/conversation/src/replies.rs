@@ -222,6 +222,12 @@ pub fn about_business(
         (BusinessQuestion::Phone, BusinessProfile { phone: Some(p), .. }) => {
             format!("You can reach {business} at {p}.")
         }
+        (
+            BusinessQuestion::Website,
+            BusinessProfile {
+                website: Some(w), ..
+            },
+        ) => format!("You'll find {business} online at {w}"),
         _ => format!("I can't answer that by text, sorry: please {call}."),
     }
 }

@@ -13,6 +13,11 @@
 //! it goes to staff (`handoff`), and while a conversation is with staff the
 //! bot records it and answers compliance keywords only. A staff alert the turn
 //! records is dispatched after commit, after the reply.
+//!
+//! Each turn first reads the business profile operators stored over the
+//! settings' (one query): the name, hours, address, website and FAQ it
+//! answers with. A question the profile answers ("what are your hours",
+//! "do you take walk-ins?") is understood offline, never by the LLM.
 
 use std::sync::Arc;
 
@@ -26,10 +31,13 @@ use smsbot_nlu::{Understander, Understanding};
 use smsbot_outbox::{Clock, DeliverError, Delivery, Outbox, SendFailure};
 use smsbot_store::messages::{self, InboundRecord, MessageId};
 use smsbot_store::outbound::{self, NewOutbound, Purpose};
-use smsbot_store::{Pool, StoreError, consent, contacts, conversations, handoffs, staff_alerts};
+use smsbot_store::{
+    Pool, StoreError, business_profile, consent, contacts, conversations, handoffs, staff_alerts,
+};
 
 use smsbot_config::metrics::{self, Metric};
 
+use crate::business_questions;
 use crate::compliance::Keyword;
 use crate::dialogue::{Next, Step};
 use crate::handoff::{Handed, Handoff, HandoffStep};
@@ -253,6 +261,33 @@ impl Conversation {
     }
 
     pub async fn handle(&self, sms: &InboundSms) -> Result<TurnOutcome, TurnError> {
+        match self.with_stored_profile().await {
+            Some(turn) => turn.take_turn(sms).await,
+            None => self.take_turn(sms).await,
+        }
+    }
+
+    /// This conversation with the business profile operators stored over
+    /// the settings' (one query, every turn, so a change through the admin
+    /// API applies at the next message); `None` when nothing is stored. A
+    /// database that does not answer leaves the settings' profile: the
+    /// turn's own transaction fails then, and retries.
+    async fn with_stored_profile(&self) -> Option<Self> {
+        let client = self.pool.get().await.ok()?;
+        match business_profile::load(&client).await {
+            Ok(stored) if stored.is_empty() => None,
+            Ok(stored) => Some(Self {
+                policy: self.policy.with_stored(&stored),
+                ..self.clone()
+            }),
+            Err(error) => {
+                tracing::warn!(%error, "the stored business profile could not be read");
+                None
+            }
+        }
+    }
+
+    async fn take_turn(&self, sms: &InboundSms) -> Result<TurnOutcome, TurnError> {
         let now = self.clock.now();
         let heard = self.hear(sms, now).await;
         let decided = match self.decide(sms, Attempt::Converse { heard, now }).await {
@@ -309,6 +344,13 @@ impl Conversation {
             return Heard::Staff(reason);
         }
         let local_now = now.with_timezone(&self.policy.timezone);
+        // Answered from the business profile: the offline rules suffice.
+        if business_questions::answered_from(sms.body.as_str(), &self.policy.profile) {
+            return Heard::Words {
+                understanding: smsbot_nlu::understand(sms.body.as_str(), local_now),
+                yes,
+            };
+        }
         Heard::Words {
             understanding: self
                 .understander

@@ -69,3 +69,7 @@ id_type!(
     /// A row of `staff_alerts`: one alert to staff.
     StaffAlertId
 );
+id_type!(
+    /// A row of `faq_entries`: one question of the business's FAQ.
+    FaqEntryId
+);

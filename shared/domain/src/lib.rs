@@ -9,6 +9,7 @@
 pub mod text_enum;
 
 pub mod appointment;
+pub mod business_profile;
 pub mod campaign;
 pub mod consent;
 pub mod handoff;
@@ -26,6 +27,7 @@ pub mod sms_body;
 pub mod timezone;
 
 pub use appointment::AppointmentStatus;
+pub use business_profile::{Faq, FaqEntry, FaqError, Website, WebsiteError};
 pub use campaign::{CampaignKind, CampaignStatus, Template, TemplateError};
 pub use consent::{
     ConsentActor, ConsentEvidence, ConsentKind, ConsentSource, ConsentState, ConsentStatus,
@@ -33,7 +35,8 @@ pub use consent::{
 };
 pub use handoff::StaffReason;
 pub use ids::{
-    AppointmentId, CampaignId, ContactId, HandoffId, MessageId, ProviderId, SlotId, StaffAlertId,
+    AppointmentId, CampaignId, ContactId, FaqEntryId, HandoffId, MessageId, ProviderId, SlotId,
+    StaffAlertId,
 };
 pub use inbound::{InboundSms, InboundSmsError};
 pub use marketing::{MarketingRules, MarketingVerdict, MarketingWindow};

@@ -7,6 +7,7 @@
 
 pub mod appointments;
 pub mod availability;
+pub mod business_profile;
 pub mod campaign_recipients;
 pub mod campaigns;
 pub mod consent;

@@ -3,6 +3,7 @@
 mod appointments;
 mod auth;
 mod availability;
+mod business_profile;
 mod campaign_rules;
 mod campaigns;
 mod consent;

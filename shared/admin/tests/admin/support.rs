@@ -47,6 +47,12 @@ pub const PROTECTED: &[(&str, &str)] = &[
     ("GET", "/api/conversations/needing-human"),
     ("POST", "/api/conversations/1/messages"),
     ("POST", "/api/conversations/1/release"),
+    ("GET", "/api/business-profile"),
+    ("PUT", "/api/business-profile"),
+    ("GET", "/api/business-profile/faq"),
+    ("POST", "/api/business-profile/faq"),
+    ("PUT", "/api/business-profile/faq/1"),
+    ("DELETE", "/api/business-profile/faq/1"),
     ("GET", "/api/openapi.json"),
 ];
 
@@ -103,6 +109,7 @@ impl Admin {
                 clock: self.clock.clone(),
                 quiet: Duration::hours(24),
             },
+            business: Default::default(),
         }
     }
 

@@ -83,6 +83,7 @@ pub fn policy() -> Policy {
             ),
             address: Some("12 Main St, Springfield".to_owned()),
             phone: None,
+            ..Default::default()
         },
         marketing: Default::default(),
     }

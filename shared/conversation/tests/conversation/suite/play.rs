@@ -191,6 +191,20 @@ fn settings(setup: &Setup) -> Result<Settings, String> {
     if let Some(phone) = &setup.phone {
         vars.insert("BUSINESS_PHONE".into(), phone.clone());
     }
+    if let Some(website) = &setup.website {
+        vars.insert("BUSINESS_WEBSITE".into(), website.clone());
+    }
+    if !setup.faq.is_empty() {
+        let faq: Vec<serde_json::Value> = setup
+            .faq
+            .iter()
+            .map(|(question, answer)| serde_json::json!({"question": question, "answer": answer}))
+            .collect();
+        vars.insert(
+            "BUSINESS_FAQ".into(),
+            serde_json::Value::from(faq).to_string(),
+        );
+    }
     Settings::from_vars(&vars).map_err(|e| e.to_string())
 }
 

@@ -12,6 +12,8 @@
 //! appointment: Tue Mar 3 3:00 PM       the customer holds this appointment
 //! consent: opted out                   the customer texted STOP before
 //! name: / address: / phone:            the business profile
+//! website: https://maple.example       its website ("none": none, the default)
+//! faq: question => answer              one entry of its FAQ (one line each)
 //! pending: why                         played and reported, never counted as passed
 //! > customer text                      the customer texts this
 //! < words                              the reply contains these (any case)
@@ -77,6 +79,9 @@ pub struct Setup {
     pub hours: String,
     pub address: Option<String>,
     pub phone: Option<String>,
+    pub website: Option<String>,
+    /// The FAQ: (question, answer), in order.
+    pub faq: Vec<(String, String)>,
     pub slot_minutes: i64,
     pub closed: Vec<NaiveDate>,
     pub taken: Vec<NaiveDateTime>,
@@ -97,6 +102,8 @@ impl Default for Setup {
             hours: "mon-fri 09:00-17:00; sat 10:00-14:00".to_owned(),
             address: Some("12 Maple St, Springfield".to_owned()),
             phone: Some("(555) 010-2030".to_owned()),
+            website: None,
+            faq: Vec::new(),
             slot_minutes: 30,
             closed: Vec::new(),
             taken: Vec::new(),
@@ -382,6 +389,15 @@ fn setup_line(
         "hours" => setup.hours = value.to_owned(),
         "address" => setup.address = optional(value),
         "phone" => setup.phone = optional(value),
+        "website" => setup.website = optional(value),
+        "faq" => {
+            let (question, answer) = value
+                .split_once("=>")
+                .ok_or_else(|| format!("faq: question => answer, not {value:?}"))?;
+            setup
+                .faq
+                .push((question.trim().to_owned(), answer.trim().to_owned()));
+        }
         "slots" => {
             setup.slot_minutes = value
                 .trim_end_matches("minutes")
