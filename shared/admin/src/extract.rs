@@ -23,18 +23,34 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(JsonRejection::JsonDataError(err)) => Err(ApiError::invalid(
-                "body",
-                strip_axum_prefix(&err.body_text()),
-            )),
-            Err(JsonRejection::JsonSyntaxError(_)) => {
-                Err(ApiError::bad_request("the request body is not valid JSON"))
-            }
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType),
-            Err(_) => Err(ApiError::bad_request("the request body could not be read")),
+        // Every body is a JSON object: serde would otherwise read a struct
+        // from an array by position, so `[null, null]` would pass as a
+        // partial update.
+        let value = axum::Json::<serde_json::Value>::from_request(req, state)
+            .await
+            .map_err(rejected)?
+            .0;
+        if !value.is_object() {
+            return Err(ApiError::invalid("body", "must be a JSON object"));
         }
+        let bytes = serde_json::to_vec(&value)
+            .map_err(|_| ApiError::bad_request("the request body could not be read"))?;
+        axum::Json::<T>::from_bytes(&bytes)
+            .map(|axum::Json(value)| Self(value))
+            .map_err(rejected)
+    }
+}
+
+fn rejected(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::JsonDataError(err) => {
+            ApiError::invalid("body", strip_axum_prefix(&err.body_text()))
+        }
+        JsonRejection::JsonSyntaxError(_) => {
+            ApiError::bad_request("the request body is not valid JSON")
+        }
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
+        _ => ApiError::bad_request("the request body could not be read"),
     }
 }
 

@@ -215,6 +215,10 @@ async fn a_profile_value_that_is_not_acceptable_is_refused_with_422_naming_its_f
         (json!({"hours": "mon-fri 17:00-09:00"}), "hours"),
         (json!({"name": 42}), "body"),
         (json!({"faq": []}), "body"),
+        // serde would read an array as the struct's fields by position.
+        (json!([null, null]), "body"),
+        (json!(["Maple", null, null, null, null]), "body"),
+        (json!(null), "body"),
     ] {
         let answer = desk.put(PROFILE, body.clone()).await;
         assert_validation_failed(&answer);
