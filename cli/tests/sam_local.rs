@@ -254,6 +254,11 @@ async fn the_built_worker_stores_an_inbound_sms_and_replies_through_twilio() {
         serde_json::from_str(&support::event_text("conversation-worker-sqs.json")).unwrap();
     let sms: Value = serde_json::from_str(event["Records"][0]["body"].as_str().unwrap()).unwrap();
     let table = support::create_idempotency_table(&stack.sdk).await;
+    // In AWS `!Ref StaffAlertTopic` is the topic's ARN; sam local passes the
+    // logical id, which the worker rightly refuses at start-up.
+    let staff_topic = smsbot_aws::provision::topic(&stack.sdk, &support::unique("staff-alerts"))
+        .await
+        .unwrap();
 
     let answer = stack
         .invoke(
@@ -266,6 +271,7 @@ async fn the_built_worker_stores_an_inbound_sms_and_replies_through_twilio() {
                 "TWILIO_MESSAGING_SERVICE_SID": "",
                 "TWILIO_API_BASE": twilio_relay.rewrite(twilio.base_url.as_str()),
                 "IDEMPOTENCY_TABLE": table,
+                "STAFF_ALERT_TOPIC_ARN": staff_topic,
             }),
         )
         .await;
