@@ -18,7 +18,7 @@ use smsbot_outbox::{Delivery, Outbox};
 use smsbot_store::messages::MessageId;
 use smsbot_store::outbound::{self, NewOutbound, Purpose};
 use smsbot_store::reminders::{self, ReminderCandidate};
-use smsbot_store::{Pool, StoreError, conversations};
+use smsbot_store::{Pool, StoreError, business_profile, conversations};
 
 use crate::plan::Zones;
 use crate::quiet::QuietHours;
@@ -131,8 +131,12 @@ impl Reminders {
         if !reminders::claim(&tx, candidate.appointment_id, candidate.starts_at).await? {
             return Ok(None);
         }
+        // The name the front desk set through the admin API wins.
+        let business = business_profile::stored_name(&tx)
+            .await?
+            .unwrap_or_else(|| self.config.business_name.clone());
         let text = replies::reminder(
-            &self.config.business_name,
+            &business,
             candidate.starts_at,
             self.config.business_timezone,
         );

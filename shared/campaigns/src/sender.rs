@@ -33,7 +33,7 @@ use smsbot_outbox::{Clock, DeliverError, Delivery, Outbox, SendFailure};
 use smsbot_store::campaign_recipients::{self as recipients, Reachability, SendContext, Unsent};
 use smsbot_store::messages::MessageId;
 use smsbot_store::outbound::{self, NewOutbound, Purpose};
-use smsbot_store::{Pool, StoreError, appointments, marketing};
+use smsbot_store::{Pool, StoreError, appointments, business_profile, marketing};
 
 use crate::audience;
 use crate::outbound::OutboundMessage;
@@ -356,9 +356,13 @@ impl OutboundSender {
         } else {
             None
         };
+        // The name the front desk set through the admin API wins.
+        let business = business_profile::stored_name(tx)
+            .await?
+            .unwrap_or_else(|| self.config.business_name.clone());
         let text = template.render(&RenderContext {
             contact_name: ctx.contact_name.as_deref(),
-            business_name: &self.config.business_name,
+            business_name: &business,
             appointment,
             tz: self.config.business_timezone,
         });

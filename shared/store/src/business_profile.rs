@@ -105,6 +105,16 @@ fn corrupt(detail: impl ToString) -> StoreError {
     }
 }
 
+/// The name operators gave the business, if any: what reminders and
+/// campaign messages sign with instead of `BUSINESS_NAME`.
+pub async fn stored_name(db: &impl GenericClient) -> Result<Option<String>, StoreError> {
+    Ok(db
+        .query_opt("SELECT name FROM business_profile WHERE id = 1", &[])
+        .await
+        .map_err(|e| StoreError::query("reading the business's name", e))?
+        .and_then(|row| row.get(0)))
+}
+
 /// The stored profile and, once operators took it over, its FAQ: one query.
 pub async fn load(db: &impl GenericClient) -> Result<StoredProfile, StoreError> {
     let rows = db

@@ -346,3 +346,26 @@ async fn a_reminder_campaign_reaches_contacts_with_an_appointment_on_service_con
     assert!(last.starts_with("See you "), "{last}");
     assert_eq!(business.texts_to(BEN).len(), 1, "only the answer to hi");
 }
+
+#[tokio::test]
+async fn a_broadcast_names_the_business_as_the_front_desk_set_it() {
+    let business = Business::open().await;
+    add_contact(&business.engine.db, CARA, Some("Cara"), None, &[]).await;
+    let client = business.engine.db.pool.get().await.unwrap();
+    client
+        .execute(
+            "UPDATE business_profile SET name = 'Bright Smile Dental' WHERE id = 1",
+            &[],
+        )
+        .await
+        .unwrap();
+
+    business
+        .broadcast("{business_name}: spring whitening, 20% off!")
+        .await;
+
+    assert_eq!(
+        business.texts_to(CARA),
+        vec!["Bright Smile Dental: spring whitening, 20% off!"]
+    );
+}

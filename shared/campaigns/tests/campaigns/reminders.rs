@@ -197,6 +197,30 @@ async fn a_reminder_is_sent_once_a_day_before_the_appointment() {
 }
 
 #[tokio::test]
+async fn a_reminder_signs_with_the_name_the_front_desk_gave_the_business() {
+    let clinic = Clinic::open(ny("2031-03-03T09:00:00")).await;
+    let ana = add_contact(&clinic.db, ANA, Some("Ana"), None, &[]).await;
+    clinic.book(ana, ny("2031-03-04T15:00:00")).await;
+    let client = clinic.db.pool.get().await.unwrap();
+    client
+        .execute(
+            "UPDATE business_profile SET name = 'Bright Smile Dental' WHERE id = 1",
+            &[],
+        )
+        .await
+        .unwrap();
+
+    clinic.clock.advance(Duration::minutes(350));
+    assert_eq!(clinic.remind().await, 1);
+
+    let texts = clinic.phone.take(ANA);
+    assert!(
+        texts[0].starts_with("Reminder from Bright Smile Dental: "),
+        "{texts:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_reminder_that_would_fall_in_quiet_hours_is_sent_the_evening_before() {
     // 07:30 on Wednesday: 24 hours before is 07:30 on Tuesday, still quiet, so
     // the reminder goes on Monday evening before 21:00.
