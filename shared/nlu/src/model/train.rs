@@ -51,7 +51,11 @@ impl Default for TrainOptions {
             tied: true,
             open_answers: true,
             calibrate: true,
-            calibration_l2: 1.0,
+            // chosen on the validation fold (examples/held_out.rs
+            // --validation): the least shrinkage with at most 10% of the
+            // fold's and each unseen service's lines below 0.60, at an
+            // expected calibration error no worse than with L2 1
+            calibration_l2: 200.0,
         }
     }
 }
