@@ -46,10 +46,9 @@ mod profile {
     use chrono::Duration;
     use smsbot_conversation::{BusinessProfile, Conversation, Policy};
     use smsbot_domain::{Faq, FaqEntry, Website};
-    use smsbot_nlu::{HybridUnderstander, OpenRouterClient, OpenRouterConfig, Understander};
+    use smsbot_nlu::{HybridUnderstander, Understander};
     use smsbot_outbox::{Clock, Outbox};
     use smsbot_store::business_profile::{self, FaqAdded, ProfileChanges};
-    use smsbot_test_support::openrouter_standin::{OpenRouterStandIn, Reply};
 
     use crate::support::{self, TestBot, ny};
 
@@ -220,17 +219,7 @@ mod profile {
 
     #[tokio::test]
     async fn no_llm_is_asked_about_a_question_the_profile_answers() {
-        let llm = OpenRouterStandIn::start().await;
-        llm.always(Reply::json(&serde_json::json!({
-            "intent": "greeting", "date": null, "time": null,
-            "selection": null, "direction": null,
-        })));
-        let client = OpenRouterClient::new(
-            OpenRouterConfig::new(llm.api_key.clone(), "openai/gpt-4o-mini".into())
-                .with_base_url(llm.base_url.clone()),
-            reqwest::Client::new(),
-        )
-        .unwrap();
+        let (llm, client) = support::llm_reading_everything_as("greeting").await;
         let mut bot = TestBot::start().await;
         // Asked about everything the rules are not certain of.
         understanding(

@@ -18,13 +18,9 @@ use smsbot_conversation::{
     TurnOutcome, handle_batch, human_request,
 };
 use smsbot_domain::{ContactId, InboundSms, PhoneNumber, StaffReason};
-use smsbot_nlu::{
-    HybridUnderstander, Intent, OpenRouterClient, OpenRouterConfig, Understander, Understanding,
-};
+use smsbot_nlu::{HybridUnderstander, Intent, Understander, Understanding};
 use smsbot_outbox::{Clock, Outbox};
 use smsbot_store::{contacts, handoffs};
-
-use smsbot_test_support::openrouter_standin::{OpenRouterStandIn, Reply};
 
 use crate::support::{self, TestBot, ny};
 
@@ -448,16 +444,7 @@ async fn here_and_on_my_way_are_passed_on_too() {
 
 #[tokio::test]
 async fn no_llm_is_asked_for_a_request_for_a_person_nor_while_staff_have_the_conversation() {
-    let llm = OpenRouterStandIn::start().await;
-    llm.always(Reply::json(&serde_json::json!({
-        "intent": "unknown", "date": null, "time": null, "selection": null, "direction": null,
-    })));
-    let client = OpenRouterClient::new(
-        OpenRouterConfig::new(llm.api_key.clone(), "openai/gpt-4o-mini".into())
-            .with_base_url(llm.base_url.clone()),
-        reqwest::Client::new(),
-    )
-    .unwrap();
+    let (llm, client) = support::llm_reading_everything_as("unknown").await;
     // Asked about everything the rules are not certain of.
     let understander = Arc::new(HybridUnderstander::new(Some(client), 1.0));
     let desk = Desk::understanding(TestBot::start().await, understander);
@@ -480,16 +467,7 @@ async fn no_llm_is_asked_for_a_request_for_a_person_nor_while_staff_have_the_con
 /// staff still never reach it: they are read before understanding.
 #[tokio::test]
 async fn keywords_opt_outs_in_words_and_messages_for_staff_never_reach_the_llm() {
-    let llm = OpenRouterStandIn::start().await;
-    llm.always(Reply::json(&serde_json::json!({
-        "intent": "unknown", "date": null, "time": null, "selection": null, "direction": null,
-    })));
-    let client = OpenRouterClient::new(
-        OpenRouterConfig::new(llm.api_key.clone(), "openai/gpt-4o-mini".into())
-            .with_base_url(llm.base_url.clone()),
-        reqwest::Client::new(),
-    )
-    .unwrap();
+    let (llm, client) = support::llm_reading_everything_as("unknown").await;
     let understander = Arc::new(HybridUnderstander::new(Some(client), 1.0));
     let desk = Desk::understanding(TestBot::start().await, understander);
     let texts = [

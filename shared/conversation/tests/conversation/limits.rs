@@ -7,13 +7,12 @@ use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
-use serde_json::json;
 use smsbot_aws::DynamoCounters;
 use smsbot_config::limits::{InboundRateLimit, LlmDailyBudget};
 use smsbot_conversation::{Counters, DailyLlmBudget, InboundRateLimiter};
-use smsbot_nlu::{HybridUnderstander, OpenRouterClient, OpenRouterConfig};
+use smsbot_nlu::HybridUnderstander;
 use smsbot_outbox::Clock;
-use smsbot_test_support::openrouter_standin::{OpenRouterStandIn, Reply};
+use smsbot_test_support::openrouter_standin::OpenRouterStandIn;
 use smsbot_test_support::{self as support};
 
 use crate::support::TestBot;
@@ -63,19 +62,9 @@ impl LimitedBot {
         rate: &str,
         budget: u32,
     ) -> Self {
-        let llm = OpenRouterStandIn::start().await;
         // Read as a greeting: answered, so the bot never fails to understand
         // twice in a row (which would hand the customer to staff).
-        llm.always(Reply::json(&json!({
-            "intent": "greeting", "date": null, "time": null,
-            "selection": null, "direction": null,
-        })));
-        let client = OpenRouterClient::new(
-            OpenRouterConfig::new(llm.api_key.clone(), "openai/gpt-4o-mini".into())
-                .with_base_url(llm.base_url.clone()),
-            reqwest::Client::new(),
-        )
-        .unwrap();
+        let (llm, client) = crate::support::llm_reading_everything_as("greeting").await;
         let understander = Arc::new(
             // Asked about all the rules are not certain of, however sure
             // they grow of UNCLEAR.

@@ -12,9 +12,10 @@ use chrono_tz::Tz;
 use smsbot_aws::{IdempotencyStore, SqsQueue};
 use smsbot_conversation::{Conversation, Policy, handle_batch};
 use smsbot_domain::PhoneNumber;
-use smsbot_nlu::{OfflineUnderstander, Understander};
+use smsbot_nlu::{OfflineUnderstander, OpenRouterClient, OpenRouterConfig, Understander};
 use smsbot_outbox::{Clock, ConsoleSender, ManualClock, Outbox, SmsSender};
 use smsbot_store::availability::{self, NewSlot};
+use smsbot_test_support::openrouter_standin::{OpenRouterStandIn, Reply};
 use smsbot_test_support::{self as support, TestDatabase};
 use smsbot_twilio::{AuthToken, RequestValidator};
 use smsbot_webhook::WebhookState;
@@ -46,6 +47,22 @@ pub fn event(records: Vec<SqsMessage>) -> SqsEvent {
     let mut event = SqsEvent::default();
     event.records = records;
     event
+}
+
+/// The OpenRouter stand-in, reading every message it is asked about as
+/// `intent`, and a client of it: the tests count what reaches the LLM.
+pub async fn llm_reading_everything_as(intent: &str) -> (OpenRouterStandIn, OpenRouterClient) {
+    let llm = OpenRouterStandIn::start().await;
+    llm.always(Reply::json(&serde_json::json!({
+        "intent": intent, "date": null, "time": null, "selection": null, "direction": null,
+    })));
+    let client = OpenRouterClient::new(
+        OpenRouterConfig::new(llm.api_key.clone(), "openai/gpt-4o-mini".into())
+            .with_base_url(llm.base_url.clone()),
+        reqwest::Client::new(),
+    )
+    .expect("a client of the stand-in");
+    (llm, client)
 }
 
 pub fn tz() -> Tz {
