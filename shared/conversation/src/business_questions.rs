@@ -7,6 +7,8 @@
 //! Owns the phrasings, and which messages the profile answers (so the turn
 //! asks no LLM about them); must not decide what the answer says.
 
+use std::sync::LazyLock;
+
 use crate::faq;
 use crate::phrases;
 use crate::policy::BusinessProfile;
@@ -117,60 +119,43 @@ const WEBSITE: &[&str] = &[
     "are you online",
 ];
 
+/// `@day`: a day or when, as a question about opening hours names it.
+static DAY: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    [
+        "today",
+        "tonight",
+        "tomorrow",
+        "tmrw",
+        "this_weekend",
+        "on_weekends",
+        "weekends",
+        "on_monday",
+        "on_tuesday",
+        "on_wednesday",
+        "on_thursday",
+        "on_friday",
+        "on_saturday",
+        "on_sunday",
+        "on_mon",
+        "on_tue",
+        "on_tues",
+        "on_wed",
+        "on_thu",
+        "on_thurs",
+        "on_fri",
+        "on_sat",
+        "on_sun",
+        "now",
+        "right_now",
+    ]
+    .into_iter()
+    .chain(phrases::WEEKDAYS.iter().copied())
+    .collect()
+});
+
 fn class(name: &str) -> &'static [&'static str] {
     match name {
-        "day" => &[
-            "today",
-            "tonight",
-            "tomorrow",
-            "tmrw",
-            "this_weekend",
-            "on_weekends",
-            "weekends",
-            "monday",
-            "tuesday",
-            "wednesday",
-            "thursday",
-            "friday",
-            "saturday",
-            "sunday",
-            "mondays",
-            "tuesdays",
-            "wednesdays",
-            "thursdays",
-            "fridays",
-            "saturdays",
-            "sundays",
-            "mon",
-            "tue",
-            "tues",
-            "wed",
-            "weds",
-            "thu",
-            "thur",
-            "thurs",
-            "fri",
-            "sat",
-            "sun",
-            "on_monday",
-            "on_tuesday",
-            "on_wednesday",
-            "on_thursday",
-            "on_friday",
-            "on_saturday",
-            "on_sunday",
-            "on_mon",
-            "on_tue",
-            "on_tues",
-            "on_wed",
-            "on_thu",
-            "on_thurs",
-            "on_fri",
-            "on_sat",
-            "on_sun",
-            "now",
-            "right_now",
-        ],
+        "day" => DAY.as_slice(),
         _ => &[],
     }
 }

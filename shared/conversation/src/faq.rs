@@ -177,7 +177,10 @@ impl Terms {
 }
 
 fn is_stop(word: &str) -> bool {
-    STOP_WORDS.contains(&word) || DAYS.contains(&word) || word.chars().all(|c| !c.is_alphabetic())
+    STOP_WORDS.contains(&word)
+        || DAYS.contains(&word)
+        || phrases::WEEKDAYS.contains(&word)
+        || word.chars().all(|c| !c.is_alphabetic())
 }
 
 /// A word folded to the stem it shares with its plural and "-ing" forms:
@@ -306,7 +309,8 @@ const ACTIONS: &[&str] = &[
     "reserv",
 ];
 
-/// Days and parts of days: when, not what, so they never count.
+/// Days and parts of days (with [`phrases::WEEKDAYS`]): when, not what, so
+/// they never count.
 const DAYS: &[&str] = &[
     "today",
     "tonight",
@@ -322,29 +326,6 @@ const DAYS: &[&str] = &[
     "afternoons",
     "evening",
     "evenings",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "mondays",
-    "tuesdays",
-    "wednesdays",
-    "thursdays",
-    "fridays",
-    "saturdays",
-    "sundays",
-    "mon",
-    "tue",
-    "tues",
-    "wed",
-    "thu",
-    "thurs",
-    "fri",
-    "sat",
-    "sun",
 ];
 
 /// Words that carry no subject.

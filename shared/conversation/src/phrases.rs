@@ -168,6 +168,36 @@ fn take<'w, 's>(alternative: &str, words: &'w [&'s str]) -> Option<&'w [&'s str]
     Some(words)
 }
 
+/// The days of the week as people text them: names, plurals ("mondays"),
+/// abbreviations ("tues", "weds", "thur").
+pub const WEEKDAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "mondays",
+    "tuesdays",
+    "wednesdays",
+    "thursdays",
+    "fridays",
+    "saturdays",
+    "sundays",
+    "mon",
+    "tue",
+    "tues",
+    "wed",
+    "weds",
+    "thu",
+    "thur",
+    "thurs",
+    "fri",
+    "sat",
+    "sun",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
