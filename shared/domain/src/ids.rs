@@ -73,3 +73,11 @@ id_type!(
     /// A row of `faq_entries`: one question of the business's FAQ.
     FaqEntryId
 );
+id_type!(
+    /// A row of `services`: what a customer can book (a cleaning, a check-up).
+    ServiceId
+);
+id_type!(
+    /// A row of `closures`: time nobody (or one provider) can be booked.
+    ClosureId
+);

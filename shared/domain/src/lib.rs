@@ -35,8 +35,8 @@ pub use consent::{
 };
 pub use handoff::StaffReason;
 pub use ids::{
-    AppointmentId, CampaignId, ContactId, FaqEntryId, HandoffId, MessageId, ProviderId, SlotId,
-    StaffAlertId,
+    AppointmentId, CampaignId, ClosureId, ContactId, FaqEntryId, HandoffId, MessageId, ProviderId,
+    ServiceId, SlotId, StaffAlertId,
 };
 pub use inbound::{InboundSms, InboundSmsError};
 pub use marketing::{MarketingRules, MarketingVerdict, MarketingWindow};

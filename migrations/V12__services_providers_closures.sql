@@ -1,0 +1,260 @@
+-- Services, providers and closures (issue 15, items 1-3, 8 and 9).
+--
+-- A slot stays what it was: a provider's bookable start time, and the span of
+-- time the provider works from it. A service says how long a visit takes and
+-- how much time around it stays free (buffers); an appointment therefore
+-- blocks `[starts_at - buffer_before, ends_at + buffer_after)` of its
+-- provider, which may reach over following slots. The database refuses two
+-- overlapping blocks of one provider in different slots (the exclusion
+-- constraint below); several bookings of one slot stay governed by its
+-- capacity, as before.
+--
+-- Closures (holidays, training afternoons, a provider's time off) are ranges
+-- of time, business-wide (`provider_id IS NULL`) or for one provider. Nothing
+-- inside one is offered or bookable. A booking takes a shared advisory lock
+-- on its provider (and on the business) before it reads the closures; adding
+-- a closure takes the exclusive one, so a closure and a booking racing for
+-- the same time serialise: either the booking comes first and the closure
+-- lists it, or the closure comes first and the booking is refused.
+
+ALTER TABLE services
+    ADD COLUMN buffer_before_minutes integer NOT NULL DEFAULT 0
+        CHECK (buffer_before_minutes BETWEEN 0 AND 240),
+    ADD COLUMN buffer_after_minutes integer NOT NULL DEFAULT 0
+        CHECK (buffer_after_minutes BETWEEN 0 AND 240),
+    ADD COLUMN price_cents integer CHECK (price_cents IS NULL OR price_cents >= 0),
+    ADD COLUMN description text
+        CHECK (description IS NULL OR length(description) BETWEEN 1 AND 300),
+    ADD COLUMN created_at timestamptz NOT NULL DEFAULT now(),
+    ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now(),
+    ADD CONSTRAINT services_duration_within_a_day CHECK (duration_minutes <= 1440),
+    ADD CONSTRAINT services_name_length CHECK (length(name) BETWEEN 1 AND 100);
+
+ALTER TABLE providers
+    ADD COLUMN created_at timestamptz NOT NULL DEFAULT now(),
+    ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now(),
+    ADD CONSTRAINT providers_name_length CHECK (length(name) BETWEEN 1 AND 100);
+
+-- Which providers offer which services.
+CREATE TABLE provider_services (
+    provider_id  bigint NOT NULL REFERENCES providers (id) ON DELETE CASCADE,
+    service_id   bigint NOT NULL REFERENCES services (id) ON DELETE CASCADE,
+    PRIMARY KEY (provider_id, service_id)
+);
+CREATE INDEX provider_services_service_idx ON provider_services (service_id);
+
+CREATE TABLE closures (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    provider_id  bigint REFERENCES providers (id) ON DELETE CASCADE, -- NULL: everyone
+    starts_at    timestamptz NOT NULL,
+    ends_at      timestamptz NOT NULL,
+    reason       text NOT NULL CHECK (length(reason) BETWEEN 1 AND 200),
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    CHECK (ends_at > starts_at)
+);
+CREATE INDEX closures_during_idx ON closures USING gist (tstzrange(starts_at, ends_at));
+
+-- Appointments carry their provider and the time they block.
+ALTER TABLE appointments
+    ADD COLUMN provider_id bigint REFERENCES providers (id),
+    ADD COLUMN blocked_from timestamptz,
+    ADD COLUMN blocked_until timestamptz;
+UPDATE appointments a
+   SET provider_id = s.provider_id, blocked_from = a.starts_at, blocked_until = a.ends_at
+  FROM availability_slots s
+ WHERE s.id = a.slot_id;
+
+-- Existing data maps to a default service: one named "Appointment", as long
+-- as the slots most often are, offered by every provider there is. A new
+-- database gets none: the business adds its own.
+DO $$
+DECLARE
+    minutes integer;
+    default_service bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM availability_slots) THEN
+        RETURN;
+    END IF;
+    SELECT (extract(epoch FROM ends_at - starts_at) / 60)::integer INTO minutes
+      FROM availability_slots
+     GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1;
+    INSERT INTO services (name, duration_minutes)
+    VALUES ('Appointment', least(greatest(minutes, 1), 1440))
+    ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+    RETURNING id INTO default_service;
+    INSERT INTO provider_services (provider_id, service_id)
+    SELECT id, default_service FROM providers
+    ON CONFLICT DO NOTHING;
+    UPDATE appointments SET service_id = default_service WHERE service_id IS NULL;
+END $$;
+
+ALTER TABLE appointments
+    ALTER COLUMN provider_id SET NOT NULL,
+    ALTER COLUMN blocked_from SET NOT NULL,
+    ALTER COLUMN blocked_until SET NOT NULL,
+    ADD CONSTRAINT appointments_block_covers_visit
+        CHECK (blocked_from <= starts_at AND blocked_until >= ends_at),
+    ADD CONSTRAINT appointments_no_overlap_per_provider
+        EXCLUDE USING gist (provider_id WITH =, slot_id WITH <>,
+                            tstzrange(blocked_from, blocked_until) WITH &&)
+        WHERE (status = 'booked');
+CREATE INDEX appointments_provider_day_idx ON appointments (provider_id, starts_at);
+
+-- Keys of the advisory locks between bookings and closures.
+CREATE FUNCTION closure_lock_key(provider bigint) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$ SELECT (coalesce(provider, 0) % 2147483647)::integer $$;
+
+-- Whether `service` (NULL: the one the slot or its provider implies) can start
+-- in slot `slot_id`, ignoring appointment `moving` (being rescheduled), and the
+-- visit and block it would have. Reads only; takes no lock. `outcome` is one of
+-- fits, slot_missing, provider_inactive, service_required, service_not_offered,
+-- does_not_fit, closed, overlaps.
+CREATE FUNCTION slot_fit(slot_id bigint, service bigint, moving bigint,
+                         OUT outcome text, OUT provider bigint, OUT service_id bigint,
+                         OUT starts_at timestamptz, OUT ends_at timestamptz,
+                         OUT blocked_from timestamptz, OUT blocked_until timestamptz)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    s  availability_slots%ROWTYPE;
+    sv services%ROWTYPE;
+    offered integer;
+    covered interval;
+BEGIN
+    SELECT * INTO s FROM availability_slots a WHERE a.id = slot_fit.slot_id;
+    IF NOT FOUND THEN
+        outcome := 'slot_missing';
+        RETURN;
+    END IF;
+    provider := s.provider_id;
+    starts_at := s.starts_at;
+    IF NOT (SELECT p.active FROM providers p WHERE p.id = s.provider_id) THEN
+        outcome := 'provider_inactive';
+        RETURN;
+    END IF;
+    service_id := coalesce(service, s.service_id);
+    IF service_id IS NULL THEN
+        SELECT count(*), min(ps.service_id) INTO offered, service_id
+          FROM provider_services ps JOIN services x ON x.id = ps.service_id
+         WHERE ps.provider_id = s.provider_id AND x.active;
+        IF offered > 1 THEN
+            outcome := 'service_required';
+            RETURN;
+        END IF;
+    END IF;
+    IF service_id IS NULL THEN
+        -- A business that keeps no services: the visit is the slot.
+        ends_at := s.ends_at;
+        blocked_from := s.starts_at;
+        blocked_until := s.ends_at;
+    ELSE
+        SELECT * INTO sv FROM services x WHERE x.id = slot_fit.service_id;
+        IF NOT FOUND OR NOT sv.active
+           OR (s.service_id IS NOT NULL AND s.service_id <> sv.id)
+           OR NOT EXISTS (SELECT 1 FROM provider_services ps
+                           WHERE ps.provider_id = s.provider_id AND ps.service_id = sv.id) THEN
+            outcome := 'service_not_offered';
+            RETURN;
+        END IF;
+        ends_at := s.starts_at + make_interval(mins => sv.duration_minutes);
+        blocked_from := s.starts_at - make_interval(mins => sv.buffer_before_minutes);
+        blocked_until := ends_at + make_interval(mins => sv.buffer_after_minutes);
+        -- The visit must lie within the provider's working time: the provider's
+        -- slots (which never overlap) must cover all of it.
+        SELECT coalesce(sum(least(a.ends_at, slot_fit.ends_at) - greatest(a.starts_at, s.starts_at)),
+                        interval '0')
+          INTO covered
+          FROM availability_slots a
+         WHERE a.provider_id = s.provider_id
+           AND tstzrange(a.starts_at, a.ends_at) && tstzrange(s.starts_at, slot_fit.ends_at);
+        IF covered < slot_fit.ends_at - s.starts_at THEN
+            outcome := 'does_not_fit';
+            RETURN;
+        END IF;
+    END IF;
+    IF EXISTS (SELECT 1 FROM closures c
+                WHERE (c.provider_id IS NULL OR c.provider_id = s.provider_id)
+                  AND tstzrange(c.starts_at, c.ends_at) && tstzrange(s.starts_at, slot_fit.ends_at)) THEN
+        outcome := 'closed';
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM appointments a
+                WHERE a.provider_id = s.provider_id AND a.status = 'booked'
+                  AND a.slot_id <> s.id AND a.id IS DISTINCT FROM moving
+                  AND tstzrange(a.blocked_from, a.blocked_until)
+                      && tstzrange(slot_fit.blocked_from, slot_fit.blocked_until)) THEN
+        outcome := 'overlaps';
+        RETURN;
+    END IF;
+    outcome := 'fits';
+END $$;
+
+-- Books `slot_id` for `contact` in one statement, so a caller holds the
+-- slot's row lock for no network round trip: everything that needs no slot
+-- lock (the fit, closures, the contact's limits) is checked first; then the
+-- slot row is locked, its capacity read and the appointment inserted, and the
+-- lock lasts until the caller commits. `outcome` is `booked` or why not:
+-- slot_fit's outcomes, outside_window, too_many_open, already_held, slot_full.
+CREATE FUNCTION book_appointment(contact bigint, slot_id bigint, service bigint,
+                                 earliest timestamptz, latest timestamptz,
+                                 max_open bigint, now timestamptz,
+                                 OUT outcome text, OUT appointment_id bigint,
+                                 OUT service_id bigint, OUT starts_at timestamptz,
+                                 OUT ends_at timestamptz)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    fit record;
+    booked integer;
+    capacity integer;
+BEGIN
+    -- Closures cannot change from here to the caller's commit.
+    PERFORM pg_advisory_xact_lock_shared(7301, 0);
+    PERFORM pg_advisory_xact_lock_shared(7301, closure_lock_key(s.provider_id))
+       FROM availability_slots s WHERE s.id = book_appointment.slot_id;
+    SELECT * INTO fit FROM slot_fit(book_appointment.slot_id, service, NULL);
+    service_id := fit.service_id;
+    starts_at := fit.starts_at;
+    ends_at := fit.ends_at;
+    IF fit.outcome <> 'fits' THEN
+        outcome := fit.outcome;
+        RETURN;
+    END IF;
+    IF fit.starts_at < earliest OR fit.starts_at > latest THEN
+        outcome := 'outside_window';
+        RETURN;
+    END IF;
+    -- One contact's bookings, one at a time, so the cap holds.
+    PERFORM 1 FROM contacts c WHERE c.id = contact FOR UPDATE;
+    IF (SELECT count(*) FROM appointments a
+         WHERE a.contact_id = contact AND a.status = 'booked'
+           AND a.starts_at > book_appointment.now) >= max_open THEN
+        outcome := 'too_many_open';
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM appointments a
+                WHERE a.contact_id = contact AND a.slot_id = book_appointment.slot_id
+                  AND a.status = 'booked') THEN
+        outcome := 'already_held';
+        RETURN;
+    END IF;
+    -- The contended lock: from here to commit, no round trip.
+    SELECT s.booked_count, s.capacity INTO booked, capacity
+      FROM availability_slots s WHERE s.id = book_appointment.slot_id FOR UPDATE;
+    IF booked >= capacity THEN
+        outcome := 'slot_full';
+        RETURN;
+    END IF;
+    BEGIN
+        INSERT INTO appointments (contact_id, slot_id, service_id, provider_id, starts_at,
+                                  ends_at, blocked_from, blocked_until)
+        VALUES (contact, book_appointment.slot_id, fit.service_id, fit.provider,
+                fit.starts_at, fit.ends_at, fit.blocked_from, fit.blocked_until)
+        RETURNING id INTO appointment_id;
+    EXCEPTION WHEN exclusion_violation THEN
+        -- Another slot's booking reaching over this time committed first.
+        outcome := 'overlaps';
+        RETURN;
+    END;
+    INSERT INTO appointment_events (appointment_id, kind, to_slot_id)
+    VALUES (appointment_id, 'booked', book_appointment.slot_id);
+    outcome := 'booked';
+END $$;
