@@ -184,6 +184,12 @@ impl<C: GenericClient> Step<'_, C> {
         self.policy.timezone
     }
 
+    /// The service and provider offers are searched for: whatever each slot
+    /// implies, with anyone.
+    fn wanted(&self) -> availability::Wanted {
+        availability::Wanted::default()
+    }
+
     pub async fn respond(&self, state: State, u: &Understanding) -> Result<Next, StoreError> {
         if let Some(next) = self.on_its_own(&state, u).await? {
             return Ok(next);
@@ -675,9 +681,17 @@ impl<C: GenericClient> Step<'_, C> {
         let window = search_window(u, self.tz(), rules.earliest, rules.latest);
         let limit = self.policy.offers_per_reply;
         let slots = if window.exact {
-            availability::open_near(self.db, window.from, window.to, window.near, limit).await?
+            availability::open_near(
+                self.db,
+                self.wanted(),
+                window.from,
+                window.to,
+                window.near,
+                limit,
+            )
+            .await?
         } else {
-            availability::open_after(self.db, window.from, window.to, limit).await?
+            availability::open_after(self.db, self.wanted(), window.from, window.to, limit).await?
         };
         if window.exact
             && preface.is_none()
@@ -691,7 +705,9 @@ impl<C: GenericClient> Step<'_, C> {
             return Ok(say(State::OfferedSlots { purpose, offers }, text));
         }
         // Nothing in the window asked for: the nearest openings after it.
-        let later = availability::open_after(self.db, window.to, rules.latest, limit).await?;
+        let later =
+            availability::open_after(self.db, self.wanted(), window.to, rules.latest, limit)
+                .await?;
         if later.is_empty() {
             return Ok(say(State::Idle, replies::nothing_open_at_all().to_owned()));
         }
@@ -736,11 +752,12 @@ impl<C: GenericClient> Step<'_, C> {
         let limit = self.policy.offers_per_reply;
         match direction {
             Some(Direction::Earlier) => {
-                availability::open_before(self.db, rules.earliest, first, limit).await
+                availability::open_before(self.db, self.wanted(), rules.earliest, first, limit)
+                    .await
             }
             _ => {
                 let after = last + Duration::seconds(1);
-                availability::open_after(self.db, after, rules.latest, limit).await
+                availability::open_after(self.db, self.wanted(), after, rules.latest, limit).await
             }
         }
     }
@@ -765,7 +782,8 @@ impl<C: GenericClient> Step<'_, C> {
                     }
                     BookingOutcome::SlotFull
                     | BookingOutcome::SlotMissing
-                    | BookingOutcome::OutsideWindow => self.taken(purpose, offer).await,
+                    | BookingOutcome::OutsideWindow
+                    | BookingOutcome::Unfit(_) => self.taken(purpose, offer).await,
                 }
             }
             Purpose::Reschedule { appointment } => {
@@ -793,7 +811,8 @@ impl<C: GenericClient> Step<'_, C> {
                     )),
                     RescheduleOutcome::SlotFull
                     | RescheduleOutcome::SlotMissing
-                    | RescheduleOutcome::OutsideWindow => self.taken(purpose, offer).await,
+                    | RescheduleOutcome::OutsideWindow
+                    | RescheduleOutcome::Unfit(_) => self.taken(purpose, offer).await,
                 }
             }
         }
@@ -804,6 +823,7 @@ impl<C: GenericClient> Step<'_, C> {
         let rules = self.policy.booking_rules(self.now);
         let slots = availability::open_near(
             self.db,
+            self.wanted(),
             rules.earliest,
             rules.latest,
             offer.starts_at,

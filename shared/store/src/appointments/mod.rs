@@ -19,9 +19,9 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
 use crate::StoreError;
-use smsbot_domain::AppointmentStatus;
+use smsbot_domain::{AppointmentStatus, ServiceId};
 
-use crate::availability::SlotId;
+use crate::availability::{ProviderId, SlotId};
 use crate::contacts::ContactId;
 
 mod housekeeping;
@@ -43,6 +43,8 @@ pub struct Appointment {
     pub status: AppointmentStatus,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    /// What the visit is for; `None` for a business that keeps no services.
+    pub service_id: Option<ServiceId>,
 }
 
 impl Appointment {
@@ -54,11 +56,12 @@ impl Appointment {
             status: row.get("status"),
             starts_at: row.get("starts_at"),
             ends_at: row.get("ends_at"),
+            service_id: row.get("service_id"),
         }
     }
 }
 
-const COLUMNS: &str = "id, contact_id, slot_id, status, starts_at, ends_at";
+const COLUMNS: &str = "id, contact_id, slot_id, status, starts_at, ends_at, service_id";
 
 /// What the business allows for a booking made now.
 #[derive(Debug, Clone, Copy)]
@@ -78,86 +81,124 @@ pub enum BookingOutcome {
     SlotFull,
     SlotMissing,
     OutsideWindow,
-    TooManyOpen { limit: i64 },
+    TooManyOpen {
+        limit: i64,
+    },
     AlreadyHeld,
+    /// The slot exists, but this visit cannot start there.
+    Unfit(Unfit),
 }
 
-async fn lock_slot(
-    db: &impl GenericClient,
-    slot_id: SlotId,
-) -> Result<Option<(DateTime<Utc>, DateTime<Utc>, i32, i32)>, StoreError> {
-    let row = db
-        .query_opt(
-            "SELECT starts_at, ends_at, capacity, booked_count FROM availability_slots
-              WHERE id = $1 FOR UPDATE",
-            &[&slot_id],
-        )
-        .await
-        .map_err(|e| StoreError::query("locking a slot", e))?;
-    Ok(row.map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))))
+/// Why a visit cannot start in a slot that exists (the database's `slot_fit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unfit {
+    /// The slot's provider no longer takes bookings.
+    ProviderInactive,
+    /// The provider offers several services and none was named.
+    ServiceRequired,
+    /// The service is inactive, unknown, or not offered by this provider or slot.
+    ServiceNotOffered,
+    /// The visit runs past the provider's working time.
+    DoesNotFit,
+    /// A closure (holiday, time off) covers part of the visit.
+    Closed,
+    /// Another booking of the provider (with its buffers) overlaps the visit.
+    Overlaps,
 }
 
-/// Books `slot_id` for the contact. Must run inside a transaction.
+impl Unfit {
+    /// `slot_fit`'s outcome word; `None` for `fits` or a word it does not know.
+    fn from_outcome(outcome: &str) -> Option<Self> {
+        Some(match outcome {
+            "provider_inactive" => Self::ProviderInactive,
+            "service_required" => Self::ServiceRequired,
+            "service_not_offered" => Self::ServiceNotOffered,
+            "does_not_fit" => Self::DoesNotFit,
+            "closed" => Self::Closed,
+            "overlaps" => Self::Overlaps,
+            _ => return None,
+        })
+    }
+
+    fn read(outcome: &str) -> Result<Self, StoreError> {
+        Self::from_outcome(outcome).ok_or_else(|| StoreError::Corrupt {
+            what: "booking outcome",
+            detail: outcome.to_owned(),
+        })
+    }
+}
+
+/// What to book: the slot, and the service when the customer named one
+/// (`None`: the slot's own, or the provider's only one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookingRequest {
+    pub contact_id: ContactId,
+    pub slot_id: SlotId,
+    pub service_id: Option<ServiceId>,
+}
+
+/// Books `slot_id` for the contact with the slot's own service. Must run
+/// inside a transaction.
 pub async fn book(
     tx: &impl GenericClient,
     contact_id: ContactId,
     slot_id: SlotId,
     rules: &BookingRules,
 ) -> Result<BookingOutcome, StoreError> {
-    const CONTEXT: &str = "booking";
-    // The contact lock serialises one contact's bookings so the cap holds.
-    tx.execute(
-        "SELECT 1 FROM contacts WHERE id = $1 FOR UPDATE",
-        &[&contact_id],
-    )
-    .await
-    .map_err(|e| StoreError::query(CONTEXT, e))?;
-    let Some((starts_at, ends_at, capacity, booked)) = lock_slot(tx, slot_id).await? else {
-        return Ok(BookingOutcome::SlotMissing);
+    let request = BookingRequest {
+        contact_id,
+        slot_id,
+        service_id: None,
     };
-    if starts_at < rules.earliest || starts_at > rules.latest {
-        return Ok(BookingOutcome::OutsideWindow);
-    }
-    if booked >= capacity {
-        return Ok(BookingOutcome::SlotFull);
-    }
-    let open: i64 = tx
-        .query_one(
-            "SELECT count(*) FROM appointments
-              WHERE contact_id = $1 AND status = 'booked' AND starts_at > $2",
-            &[&contact_id, &rules.now],
-        )
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?
-        .get(0);
-    if open >= rules.max_open {
-        return Ok(BookingOutcome::TooManyOpen {
-            limit: rules.max_open,
-        });
-    }
-    let held = tx
-        .query_opt(
-            "SELECT 1 FROM appointments WHERE contact_id = $1 AND slot_id = $2 AND status = 'booked'",
-            &[&contact_id, &slot_id],
-        )
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?;
-    if held.is_some() {
-        return Ok(BookingOutcome::AlreadyHeld);
-    }
+    book_service(tx, &request, rules).await
+}
+
+/// Books a visit in one statement (`book_appointment`): everything that needs
+/// no lock is checked first, then the slot's row is locked and the
+/// appointment written, so the contended lock is held for no round trip
+/// before the caller commits. Runs inside the caller's transaction, or alone
+/// as its own.
+pub async fn book_service(
+    tx: &impl GenericClient,
+    request: &BookingRequest,
+    rules: &BookingRules,
+) -> Result<BookingOutcome, StoreError> {
     let row = tx
         .query_one(
-            &format!(
-                "INSERT INTO appointments (contact_id, slot_id, starts_at, ends_at)
-                 VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}"
-            ),
-            &[&contact_id, &slot_id, &starts_at, &ends_at],
+            "SELECT outcome, appointment_id, starts_at, ends_at, service_id
+               FROM book_appointment($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &request.contact_id,
+                &request.slot_id,
+                &request.service_id,
+                &rules.earliest,
+                &rules.latest,
+                &rules.max_open,
+                &rules.now,
+            ],
         )
         .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?;
-    let appointment = Appointment::from_row(&row);
-    record_event(tx, appointment.id, "booked", None, Some(slot_id)).await?;
-    Ok(BookingOutcome::Booked(appointment))
+        .map_err(|e| StoreError::query("booking", e))?;
+    let outcome: &str = row.get(0);
+    Ok(match outcome {
+        "booked" => BookingOutcome::Booked(Appointment {
+            id: row.get(1),
+            contact_id: request.contact_id,
+            slot_id: request.slot_id,
+            status: AppointmentStatus::Booked,
+            starts_at: row.get(2),
+            ends_at: row.get(3),
+            service_id: row.get(4),
+        }),
+        "slot_missing" => BookingOutcome::SlotMissing,
+        "slot_full" => BookingOutcome::SlotFull,
+        "outside_window" => BookingOutcome::OutsideWindow,
+        "too_many_open" => BookingOutcome::TooManyOpen {
+            limit: rules.max_open,
+        },
+        "already_held" => BookingOutcome::AlreadyHeld,
+        other => BookingOutcome::Unfit(Unfit::read(other)?),
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,6 +214,8 @@ pub enum RescheduleOutcome {
     SlotFull,
     SlotMissing,
     OutsideWindow,
+    /// The new slot exists, but this visit cannot start there.
+    Unfit(Unfit),
 }
 
 /// Moves a booked appointment that has not started by `rules.now` to another
@@ -192,10 +235,38 @@ pub async fn reschedule(
     if current.starts_at <= rules.now {
         return Ok(RescheduleOutcome::AlreadyStarted(current));
     }
+    if new_slot_id == current.slot_id {
+        return Ok(RescheduleOutcome::Rescheduled(current));
+    }
+    // The same checks as a booking, before any slot is locked.
+    hold_off_closures(tx, new_slot_id, CONTEXT).await?;
+    let fit = tx
+        .query_one(
+            "SELECT outcome, provider, starts_at, ends_at, blocked_from, blocked_until
+               FROM slot_fit($1, $2, $3)",
+            &[&new_slot_id, &current.service_id, &appointment_id],
+        )
+        .await
+        .map_err(|e| StoreError::query(CONTEXT, e))?;
+    match fit.get::<_, &str>(0) {
+        "fits" => {}
+        "slot_missing" => return Ok(RescheduleOutcome::SlotMissing),
+        other => return Ok(RescheduleOutcome::Unfit(Unfit::read(other)?)),
+    }
+    let (provider_id, starts_at, ends_at, blocked_from, blocked_until): (
+        ProviderId,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        DateTime<Utc>,
+    ) = (fit.get(1), fit.get(2), fit.get(3), fit.get(4), fit.get(5));
+    if starts_at < rules.earliest || starts_at > rules.latest {
+        return Ok(RescheduleOutcome::OutsideWindow);
+    }
     // Both slots, always in id order: two opposite swaps cannot deadlock.
     let locked = tx
         .query(
-            "SELECT id, starts_at, ends_at, capacity, booked_count FROM availability_slots
+            "SELECT id, capacity, booked_count FROM availability_slots
               WHERE id = ANY($1) ORDER BY id FOR UPDATE",
             &[&vec![current.slot_id, new_slot_id]],
         )
@@ -204,14 +275,7 @@ pub async fn reschedule(
     let Some(target) = locked.iter().find(|r| r.get::<_, SlotId>(0) == new_slot_id) else {
         return Ok(RescheduleOutcome::SlotMissing);
     };
-    let (starts_at, ends_at, capacity, booked): (DateTime<Utc>, DateTime<Utc>, i32, i32) =
-        (target.get(1), target.get(2), target.get(3), target.get(4));
-    if starts_at < rules.earliest || starts_at > rules.latest {
-        return Ok(RescheduleOutcome::OutsideWindow);
-    }
-    if new_slot_id == current.slot_id {
-        return Ok(RescheduleOutcome::Rescheduled(current));
-    }
+    let (capacity, booked): (i32, i32) = (target.get(1), target.get(2));
     let held = tx
         .query_opt(
             &format!(
@@ -234,11 +298,20 @@ pub async fn reschedule(
         .query_one(
             &format!(
                 "UPDATE appointments
-                    SET slot_id = $2, starts_at = $3, ends_at = $4, confirmed_at = NULL,
+                    SET slot_id = $2, starts_at = $3, ends_at = $4, provider_id = $5,
+                        blocked_from = $6, blocked_until = $7, confirmed_at = NULL,
                         updated_at = now()
                   WHERE id = $1 RETURNING {COLUMNS}"
             ),
-            &[&appointment_id, &new_slot_id, &starts_at, &ends_at],
+            &[
+                &appointment_id,
+                &new_slot_id,
+                &starts_at,
+                &ends_at,
+                &provider_id,
+                &blocked_from,
+                &blocked_until,
+            ],
         )
         .await
         .map_err(|e| StoreError::query(CONTEXT, e))?;
@@ -298,6 +371,25 @@ pub async fn cancel(
     )
     .await?;
     Ok(CancelOutcome::Cancelled(appointment))
+}
+
+/// Takes the shared side of the locks a new closure takes exclusively (the
+/// business's and the slot's provider's), so no closure over this slot can
+/// commit before the caller's transaction ends.
+async fn hold_off_closures(
+    tx: &impl GenericClient,
+    slot_id: SlotId,
+    context: &'static str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "SELECT pg_advisory_xact_lock_shared(7301, 0),
+                pg_advisory_xact_lock_shared(7301, closure_lock_key(provider_id))
+           FROM availability_slots WHERE id = $1",
+        &[&slot_id],
+    )
+    .await
+    .map_err(|e| StoreError::query(context, e))?;
+    Ok(())
 }
 
 /// Locks the contact's booked appointment (until the caller's transaction ends).

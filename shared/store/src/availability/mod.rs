@@ -21,12 +21,14 @@ pub use operator::{
     NewSlotDetail, SlotDetail, SlotFilter, insert_slot, list_filtered, references_exist,
 };
 
-pub use smsbot_domain::{ProviderId, SlotId};
+pub use smsbot_domain::{ProviderId, ServiceId, SlotId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
     pub id: SlotId,
     pub provider_id: ProviderId,
+    /// Named in offers when more than one provider could serve.
+    pub provider_name: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub capacity: i32,
@@ -38,6 +40,7 @@ impl Slot {
         Self {
             id: row.get("id"),
             provider_id: row.get("provider_id"),
+            provider_name: row.get("provider_name"),
             starts_at: row.get("starts_at"),
             ends_at: row.get("ends_at"),
             capacity: row.get("capacity"),
@@ -46,10 +49,22 @@ impl Slot {
     }
 }
 
-const COLUMNS: &str = "id, provider_id, starts_at, ends_at, capacity, booked_count";
+const COLUMNS: &str = "s.id, s.provider_id, p.name AS provider_name, s.starts_at, s.ends_at,
+     s.capacity, s.booked_count";
 
-/// Open slots starting in `[from, to)` (`$1`, `$2`): the first `$3` by `pick_order`,
-/// returned in time order. Extra parameters (from `$4`) serve `pick_order`.
+/// What the customer wants to book: a service and a provider, each `None`
+/// for "whichever the slot implies" and "anyone".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Wanted {
+    pub service: Option<ServiceId>,
+    pub provider: Option<ProviderId>,
+}
+
+/// Open slots starting in `[from, to)` (`$1`, `$2`) where the wanted visit
+/// fits (`slot_fit`: provider active, service offered, inside working time,
+/// no closure, no overlap with another booking and its buffers): the first
+/// `$3` by `pick_order`, returned in time order. `$4` and `$5` are the wanted
+/// service and provider; extra parameters (from `$6`) serve `pick_order`.
 async fn open_slots(
     db: &impl GenericClient,
     pick_order: &str,
@@ -59,10 +74,14 @@ async fn open_slots(
         .query(
             &format!(
                 "SELECT {COLUMNS} FROM (
-                     SELECT * FROM availability_slots
-                      WHERE starts_at >= $1 AND starts_at < $2 AND booked_count < capacity
+                     SELECT s.* FROM availability_slots s
+                      WHERE s.starts_at >= $1 AND s.starts_at < $2
+                        AND s.booked_count < s.capacity
+                        AND ($5::bigint IS NULL OR s.provider_id = $5)
+                        AND (slot_fit(s.id, $4, NULL)).outcome = 'fits'
                       ORDER BY {pick_order} LIMIT $3
-                 ) picked ORDER BY starts_at"
+                 ) s JOIN providers p ON p.id = s.provider_id
+                 ORDER BY s.starts_at, s.provider_id"
             ),
             params,
         )
@@ -74,6 +93,7 @@ async fn open_slots(
 /// Open slots starting in `[from, to)`, the `limit` nearest to `near`, in time order.
 pub async fn open_near(
     db: &impl GenericClient,
+    wanted: Wanted,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     near: DateTime<Utc>,
@@ -81,8 +101,8 @@ pub async fn open_near(
 ) -> Result<Vec<Slot>, StoreError> {
     open_slots(
         db,
-        "abs(extract(epoch FROM starts_at - $4)), starts_at",
-        &[&from, &to, &limit, &near],
+        "abs(extract(epoch FROM s.starts_at - $6)), s.starts_at, s.provider_id",
+        &[&from, &to, &limit, &wanted.service, &wanted.provider, &near],
     )
     .await
 }
@@ -90,27 +110,42 @@ pub async fn open_near(
 /// The first `limit` open slots starting in `[from, to)`.
 pub async fn open_after(
     db: &impl GenericClient,
+    wanted: Wanted,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<Slot>, StoreError> {
-    open_slots(db, "starts_at", &[&from, &to, &limit]).await
+    open_slots(
+        db,
+        "s.starts_at, s.provider_id",
+        &[&from, &to, &limit, &wanted.service, &wanted.provider],
+    )
+    .await
 }
 
 /// The last `limit` open slots starting in `[from, to)`, in time order.
 pub async fn open_before(
     db: &impl GenericClient,
+    wanted: Wanted,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<Slot>, StoreError> {
-    open_slots(db, "starts_at DESC", &[&from, &to, &limit]).await
+    open_slots(
+        db,
+        "s.starts_at DESC, s.provider_id",
+        &[&from, &to, &limit, &wanted.service, &wanted.provider],
+    )
+    .await
 }
 
 pub async fn by_id(db: &impl GenericClient, id: SlotId) -> Result<Option<Slot>, StoreError> {
     let row = db
         .query_opt(
-            &format!("SELECT {COLUMNS} FROM availability_slots WHERE id = $1"),
+            &format!(
+                "SELECT {COLUMNS} FROM availability_slots s
+                   JOIN providers p ON p.id = s.provider_id WHERE s.id = $1"
+            ),
             &[&id],
         )
         .await

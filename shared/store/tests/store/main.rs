@@ -6,3 +6,5 @@ mod consent_gates;
 mod consent_migration;
 mod pool;
 mod relay;
+mod scheduling;
+mod scheduling_migration;

@@ -277,13 +277,19 @@ impl World {
             .chain(setup.appointments.iter().map(|at| (customer, at)));
         for (contact, at) in bookings {
             let starts = local(tz, *at)?;
-            let slot =
-                availability::open_near(&tx, starts, starts + Duration::seconds(1), starts, 1)
-                    .await
-                    .map_err(store)?
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| format!("no open slot at {at} (outside the hours, or taken)"))?;
+            let slot = availability::open_near(
+                &tx,
+                Default::default(),
+                starts,
+                starts + Duration::seconds(1),
+                starts,
+                1,
+            )
+            .await
+            .map_err(store)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("no open slot at {at} (outside the hours, or taken)"))?;
             match appointments::book(&tx, contact, slot.id, &rules)
                 .await
                 .map_err(store)?
