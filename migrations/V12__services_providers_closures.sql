@@ -100,6 +100,24 @@ ALTER TABLE appointments
         WHERE (status = 'booked');
 CREATE INDEX appointments_provider_day_idx ON appointments (provider_id, starts_at);
 
+-- An appointment written without its provider or block (by hand, by a script
+-- from before this migration) takes the slot's provider and blocks exactly
+-- its own time.
+CREATE FUNCTION appointments_fill_provider_and_block() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.provider_id IS NULL THEN
+        SELECT s.provider_id INTO NEW.provider_id FROM availability_slots s WHERE s.id = NEW.slot_id;
+    END IF;
+    NEW.blocked_from := coalesce(NEW.blocked_from, NEW.starts_at);
+    NEW.blocked_until := coalesce(NEW.blocked_until, NEW.ends_at);
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER appointments_fill_provider_and_block
+    BEFORE INSERT ON appointments
+    FOR EACH ROW EXECUTE FUNCTION appointments_fill_provider_and_block();
+
 -- Keys of the advisory locks between bookings and closures.
 CREATE FUNCTION closure_lock_key(provider bigint) RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$ SELECT (coalesce(provider, 0) % 2147483647)::integer $$;

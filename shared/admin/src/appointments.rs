@@ -3,8 +3,9 @@
 //! Owns listing with validated filters, cancelling a booked appointment that has
 //! not started (its slot's capacity is freed by the database trigger) and marking
 //! a booked appointment that has started as a no-show; anything else is 409.
-//! Every change is recorded as an appointment event by the store. Must not book or
-//! reschedule (the conversation's scheduling engine does) nor text the customer.
+//! Every change is recorded as an appointment event by the store. Booking and
+//! moving on a customer's behalf is the front desk's (`front_desk`); this
+//! module must not text the customer.
 
 use axum::Json;
 use axum::extract::State;

@@ -1,7 +1,8 @@
 //! The admin HTTP API under `/api`: one router for the Lambda and the local process.
 //!
 //! Owns the routes operators and a future dashboard use (contacts, campaigns,
-//! appointments, availability, messages, conversations needing a human, the
+//! appointments and the front desk's bookings, availability, services,
+//! providers, closures, messages, conversations needing a human, the
 //! business profile and its FAQ, health), their validation, their JSON shapes and the OpenAPI document
 //! generated from the same handlers. Every route
 //! but `GET /api/health` requires the admin key (`X-API-Key`), checked here as
@@ -15,15 +16,19 @@ pub mod auth;
 pub mod availability;
 pub mod business_profile;
 pub mod campaigns;
+pub mod closures;
 pub mod consent;
 pub mod contacts;
 pub mod conversations;
 pub mod error;
 mod extract;
+pub mod front_desk;
 pub mod health;
 pub mod messages;
 pub mod openapi;
 pub mod pagination;
+pub mod providers;
+pub mod services;
 mod validate;
 
 use std::sync::Arc;

@@ -19,8 +19,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::{
-    AdminState, appointments, auth, availability, business_profile, campaigns, consent, contacts,
-    conversations, error, health, messages,
+    AdminState, appointments, auth, availability, business_profile, campaigns, closures, consent,
+    contacts, conversations, error, front_desk, health, messages, providers, services,
 };
 
 #[derive(utoipa::OpenApi)]
@@ -37,7 +37,9 @@ use crate::{
     tags(
         (name = "contacts"), (name = "campaigns"), (name = "appointments"),
         (name = "availability"), (name = "messages"), (name = "conversations"),
-        (name = "business_profile"), (name = "health")
+        (name = "business_profile"), (name = "services"), (name = "providers"),
+        (name = "closures"),
+        (name = "health")
     )
 )]
 struct ApiDoc;
@@ -70,7 +72,9 @@ fn protected_routes() -> OpenApiRouter<AdminState> {
         .routes(routes!(campaigns::commands::pause))
         .routes(routes!(campaigns::commands::resume))
         .routes(routes!(campaigns::commands::cancel))
-        .routes(routes!(appointments::list))
+        .routes(routes!(appointments::list, front_desk::book))
+        .routes(routes!(front_desk::day))
+        .routes(routes!(front_desk::reschedule))
         .routes(routes!(appointments::cancel))
         .routes(routes!(appointments::no_show))
         .routes(routes!(availability::list, availability::create))
@@ -87,6 +91,12 @@ fn protected_routes() -> OpenApiRouter<AdminState> {
             business_profile::update_faq_entry,
             business_profile::delete_faq_entry
         ))
+        .routes(routes!(services::list, services::create))
+        .routes(routes!(services::get, services::update))
+        .routes(routes!(providers::list, providers::create))
+        .routes(routes!(providers::get, providers::update))
+        .routes(routes!(closures::list, closures::create))
+        .routes(routes!(closures::delete))
         .routes(routes!(serve_document))
 }
 

@@ -4,8 +4,12 @@
 //!    understanding, state load/save, slot search, reply recorded and "sent" to the
 //!    console) against the local PostgreSQL at DATABASE_URL.
 //! 2. Bookings per second with 8 concurrent workers all locking the same slot,
-//!    next to `pgbench` running a transaction with the same lock pattern (lock the
-//!    slot row, update it, commit) on the same server.
+//!    with a service (60 minutes, buffers before and after) and its provider in
+//!    place, next to `pgbench` running a transaction with the same lock pattern
+//!    (lock the slot row, update it, commit) on the same server. Each booking
+//!    is what the front desk does: find or create the contact, then book in
+//!    one statement, its own transaction, so the slot's lock is held for no
+//!    network round trip.
 //!
 //! Run: `scripts/dev-env -- cargo bench -p smsbot-conversation --bench turn`.
 
@@ -19,7 +23,7 @@ use smsbot_conversation::{Conversation, Policy, handle_batch};
 use smsbot_domain::PhoneNumber;
 use smsbot_nlu::OfflineUnderstander;
 use smsbot_outbox::{ConsoleSender, ManualClock, Outbox};
-use smsbot_store::appointments::{self, BookingOutcome};
+use smsbot_store::appointments::{self, BookingOutcome, BookingRequest};
 use smsbot_store::availability::{self, NewSlot};
 use smsbot_store::contacts;
 use smsbot_test_support::TestDatabase;
@@ -123,25 +127,44 @@ async fn main() {
         .await
         .unwrap()
         .get(0);
+    let service: smsbot_domain::ServiceId = client
+        .query_one(
+            "INSERT INTO services (name, duration_minutes, buffer_before_minutes, buffer_after_minutes)
+             VALUES ('Bench check-up', 60, 5, 10) RETURNING id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    client
+        .execute(
+            "INSERT INTO provider_services (provider_id, service_id) VALUES ($1, $2)",
+            &[&provider, &service],
+        )
+        .await
+        .unwrap();
     let per_worker = 250;
     let start = Instant::now();
     let workers = (0..8).map(|w| {
         let pool = db.pool.clone();
         tokio::spawn(async move {
             for i in 0..per_worker {
-                let mut client = pool.get().await.unwrap();
-                let tx = client.transaction().await.unwrap();
+                let client = pool.get().await.unwrap();
                 let phone =
                     PhoneNumber::parse_e164(&format!("+1202555{:04}", w * per_worker + i)).unwrap();
-                let contact = contacts::find_or_create_by_phone(&tx, &phone)
+                let contact = contacts::find_or_create_by_phone(&client, &phone)
                     .await
                     .unwrap();
+                let request = BookingRequest {
+                    contact_id: contact,
+                    slot_id,
+                    service_id: Some(service),
+                };
                 let outcome =
-                    appointments::book(&tx, contact, slot_id, &policy().booking_rules(now))
+                    appointments::book_service(&client, &request, &policy().booking_rules(now))
                         .await
                         .unwrap();
                 assert!(matches!(outcome, BookingOutcome::Booked(_)), "{outcome:?}");
-                tx.commit().await.unwrap();
             }
         })
     });

@@ -504,3 +504,11 @@ mod tests {
         }
     }
 }
+
+/// Staff closed the business (or the provider) over the customer's booking.
+pub fn closed_on_appointment(at: DateTime<Utc>, tz: Tz) -> String {
+    format!(
+        "Sorry, we have to close at the time of your {} appointment. Reply \"reschedule\" to pick a new time, or call us.",
+        when(at, tz)
+    )
+}

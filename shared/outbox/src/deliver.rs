@@ -96,6 +96,12 @@ impl Outbox {
         }
     }
 
+    /// The timezone times in messages are written in when the contact's own
+    /// is unknown.
+    pub fn business_timezone(&self) -> Tz {
+        self.business_timezone
+    }
+
     /// The same outbox under these marketing limits (by default 08:00–21:00
     /// and four texts in thirty days).
     pub fn with_marketing(mut self, rules: MarketingRules) -> Self {

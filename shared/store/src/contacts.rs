@@ -184,6 +184,22 @@ pub async fn find_active(
     .transpose()
 }
 
+/// Gives the contact a name unless they have one (a name the desk heard on
+/// the phone must not overwrite the one the customer gave).
+pub async fn name_if_unnamed(
+    db: &impl GenericClient,
+    id: ContactId,
+    name: &str,
+) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE contacts SET name = $2, updated_at = now() WHERE id = $1 AND name IS NULL",
+        &[&id, &name],
+    )
+    .await
+    .map_err(|e| StoreError::query("naming a contact", e))?;
+    Ok(())
+}
+
 /// Filters of a contact listing; `None` means any.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ContactFilter<'a> {

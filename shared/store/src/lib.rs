@@ -10,6 +10,7 @@ pub mod availability;
 pub mod business_profile;
 pub mod campaign_recipients;
 pub mod campaigns;
+pub mod closures;
 pub mod consent;
 pub mod contacts;
 pub mod conversations;
@@ -21,7 +22,9 @@ pub mod migrate;
 pub mod outbound;
 pub mod parked_inbound;
 pub mod pool;
+pub mod providers;
 pub mod reminders;
+pub mod services;
 pub mod staff_alerts;
 
 pub use error::StoreError;

@@ -39,6 +39,9 @@ pub const PROTECTED: &[(&str, &str)] = &[
     ("POST", "/api/campaigns/1/resume"),
     ("POST", "/api/campaigns/1/cancel"),
     ("GET", "/api/appointments"),
+    ("POST", "/api/appointments"),
+    ("GET", "/api/appointments/day?date=2030-01-01"),
+    ("POST", "/api/appointments/1/reschedule"),
     ("POST", "/api/appointments/1/cancel"),
     ("POST", "/api/appointments/1/no-show"),
     ("GET", "/api/availability"),
@@ -53,6 +56,17 @@ pub const PROTECTED: &[(&str, &str)] = &[
     ("POST", "/api/business-profile/faq"),
     ("PUT", "/api/business-profile/faq/1"),
     ("DELETE", "/api/business-profile/faq/1"),
+    ("GET", "/api/services"),
+    ("POST", "/api/services"),
+    ("GET", "/api/services/1"),
+    ("PUT", "/api/services/1"),
+    ("GET", "/api/providers"),
+    ("POST", "/api/providers"),
+    ("GET", "/api/providers/1"),
+    ("PUT", "/api/providers/1"),
+    ("GET", "/api/closures"),
+    ("POST", "/api/closures"),
+    ("DELETE", "/api/closures/1"),
     ("GET", "/api/openapi.json"),
 ];
 
@@ -214,7 +228,7 @@ impl Admin {
         body["id"].as_i64().unwrap()
     }
 
-    /// A provider with this name: the admin API has no route that adds one.
+    /// A provider with this name.
     pub async fn provider(&self, name: &str) -> i64 {
         self.insert_returning_id(
             "INSERT INTO providers (name) VALUES ($1) RETURNING id",

@@ -24,9 +24,11 @@ use smsbot_domain::{AppointmentStatus, ServiceId};
 use crate::availability::{ProviderId, SlotId};
 use crate::contacts::ContactId;
 
+mod day_sheet;
 mod housekeeping;
 mod operator;
 
+pub use day_sheet::{DaySheetLine, day_sheet};
 pub use housekeeping::complete_past;
 pub use operator::{
     AppointmentDetail, AppointmentFilter, find_detail, list_filtered, mark_no_show,
