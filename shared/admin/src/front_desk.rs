@@ -100,7 +100,7 @@ pub enum Notification {
     responses(
         (status = 201, description = "Booked", body = DeskResult),
         (status = 404, description = "No such contact", body = ErrorBody),
-        (status = 409, description = "The slot cannot take this visit: `slot_full`, `overlaps`, `closed`, `does_not_fit`, `provider_inactive`, `slot_in_past`, `already_held`, `contact_opted_out`", body = ErrorBody),
+        (status = 409, description = "The slot cannot take this visit: `slot_full`, `overlaps`, `closed`, `does_not_fit`, `provider_inactive`, `slot_in_past`, `already_held`, `held` (kept for a waitlisted customer), `contact_opted_out`", body = ErrorBody),
         (status = 422, description = "Invalid values, an unknown slot, or a service missing or not offered there", body = ErrorBody),
     )
 )]
@@ -464,6 +464,10 @@ fn unfit(why: Unfit) -> ApiError {
         Unfit::Overlaps => ApiError::conflict(
             "overlaps",
             "the visit would overlap another booking of the provider",
+        ),
+        Unfit::Held => ApiError::conflict(
+            "held",
+            "the time is held for a waitlisted customer who was offered it",
         ),
     }
 }

@@ -300,6 +300,7 @@ mod tests {
             .map(|h| Offer {
                 slot_id: smsbot_domain::SlotId::new(i64::from(h)),
                 starts_at: local(2026, 3, 3, h),
+                provider: None,
             })
             .collect();
         let discussed = Discussed::offers(&offers, tz()).unwrap();

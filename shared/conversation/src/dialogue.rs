@@ -13,8 +13,12 @@ use deadpool_postgres::GenericClient;
 use smsbot_domain::ContactId;
 use smsbot_nlu::{Direction, Intent, Understanding, understand};
 use smsbot_store::StoreError;
-use smsbot_store::appointments::{self, BookingOutcome, CancelOutcome, RescheduleOutcome};
-use smsbot_store::availability::{self, Slot};
+use smsbot_store::appointments::{
+    self, BookingOutcome, BookingRequest, CancelOutcome, RescheduleOutcome,
+};
+use smsbot_store::availability::{self, Slot, Wanted};
+use smsbot_store::{providers, services};
+use tokio::sync::OnceCell;
 
 use crate::business_questions;
 use crate::compliance::{self, ReminderAnswer};
@@ -30,6 +34,7 @@ use crate::reference::{self, Match, Picked};
 use crate::replies;
 use crate::short_answer::{self, ShortAnswer};
 use crate::state::{Listed, Offer, Purpose, State};
+use crate::visit::{Catalog, NamedProvider, NamedService, Visit};
 use crate::window::{names_a_time, search_window};
 
 pub struct Step<'a, C> {
@@ -39,6 +44,10 @@ pub struct Step<'a, C> {
     pub now: DateTime<Utc>,
     /// The message as written: a reminder's C, R or X means nothing to the NLU.
     pub text: &'a str,
+    /// The service and provider chosen earlier in this conversation.
+    pub visit: Visit,
+    /// The business's services and providers, read once per step if needed.
+    pub catalog: OnceCell<Catalog>,
 }
 
 /// What one step decided: the state to save, the reply, and whether it booked.
@@ -48,6 +57,8 @@ pub struct Next {
     pub reply: String,
     /// A new appointment was booked (counted once the turn commits).
     pub booked: bool,
+    /// The visit to remember from now on; `None` keeps the one there was.
+    pub visit: Option<Visit>,
 }
 
 /// A step that answers without booking anything.
@@ -56,6 +67,14 @@ fn say(state: State, reply: impl Into<String>) -> Next {
         state,
         reply: reply.into(),
         booked: false,
+        visit: None,
+    }
+}
+
+impl Next {
+    fn remembering(mut self, visit: Visit) -> Self {
+        self.visit = Some(visit);
+        self
     }
 }
 
@@ -63,7 +82,35 @@ fn offer_of(slot: &Slot) -> Offer {
     Offer {
         slot_id: slot.id,
         starts_at: slot.starts_at,
+        provider: None,
     }
+}
+
+/// The catalog as the conversation reads it: active services some active
+/// provider offers, and active providers.
+async fn load_catalog(db: &impl GenericClient) -> Result<Catalog, StoreError> {
+    let services = services::active_offered(db)
+        .await?
+        .into_iter()
+        .map(|s| NamedService {
+            id: s.id,
+            name: s.name,
+        })
+        .collect();
+    let providers = providers::list(db)
+        .await?
+        .into_iter()
+        .filter(|p| p.active)
+        .map(|p| NamedProvider {
+            id: p.id,
+            name: p.name,
+            services: p.service_ids,
+        })
+        .collect();
+    Ok(Catalog {
+        services,
+        providers,
+    })
 }
 
 /// What a short message means right after the bot's last question: "#2" or
@@ -184,10 +231,65 @@ impl<C: GenericClient> Step<'_, C> {
         self.policy.timezone
     }
 
-    /// The service and provider offers are searched for: whatever each slot
-    /// implies, with anyone.
-    fn wanted(&self) -> availability::Wanted {
-        availability::Wanted::default()
+    async fn catalog(&self) -> Result<&Catalog, StoreError> {
+        self.catalog.get_or_try_init(|| load_catalog(self.db)).await
+    }
+
+    /// The visit this message asks for: what was chosen before, with what
+    /// the message names.
+    async fn visit_now(&self) -> Result<Visit, StoreError> {
+        Ok(self.visit.updated_by(self.catalog().await?, self.text))
+    }
+
+    /// What offers for `purpose` are searched for: the visit being booked,
+    /// or the service of the appointment being moved (with anyone).
+    async fn wanted(&self, purpose: Purpose) -> Result<Wanted, StoreError> {
+        Ok(match purpose {
+            Purpose::Book => {
+                let visit = self.visit_now().await?;
+                Wanted {
+                    service: visit.service,
+                    provider: visit.provider,
+                }
+            }
+            Purpose::Reschedule { appointment } => Wanted {
+                service: appointments::service_of(self.db, appointment.appointment_id).await?,
+                provider: None,
+            },
+        })
+    }
+
+    /// Offers for these slots, naming each one's provider when more than
+    /// one could serve.
+    async fn shown(&self, slots: &[Slot], wanted: Wanted) -> Result<Vec<Offer>, StoreError> {
+        let named = self.catalog().await?.providers_for(wanted.service) > 1;
+        Ok(slots
+            .iter()
+            .map(|slot| Offer {
+                provider: named.then_some(slot.provider_id),
+                ..offer_of(slot)
+            })
+            .collect())
+    }
+
+    async fn names(&self) -> Result<replies::ProviderNames, StoreError> {
+        let catalog = self.catalog().await?;
+        Ok(replies::ProviderNames::new(
+            catalog.providers.iter().map(|p| (p.id, p.name.clone())),
+        ))
+    }
+
+    async fn offers_text(
+        &self,
+        offers: &[Offer],
+        preface: Option<&str>,
+    ) -> Result<String, StoreError> {
+        let names = if offers.iter().any(|o| o.provider.is_some()) {
+            self.names().await?
+        } else {
+            replies::ProviderNames::default()
+        };
+        Ok(replies::offers_by(offers, self.tz(), &names, preface))
     }
 
     pub async fn respond(&self, state: State, u: &Understanding) -> Result<Next, StoreError> {
@@ -197,8 +299,27 @@ impl<C: GenericClient> Step<'_, C> {
         if let State::ReminderSent { appointment } = state {
             return self.on_reminder(appointment, u).await;
         }
+        if let State::ChoosingService { asked } = &state {
+            // "Cleaning", "a checkup w dr lee": the request asked before, for that.
+            if let Some(next) = self.service_chosen(asked).await? {
+                return Ok(next);
+            }
+            // Not a service, nor anything else it could mean: ask again.
+            if u.confidence < self.policy.min_confidence || u.intent == Intent::Select {
+                let catalog = self.catalog().await?;
+                let names: Vec<&str> = catalog.services.iter().map(|s| s.name.as_str()).collect();
+                return Ok(say(state.clone(), replies::which_service(&names)));
+            }
+        }
         let answered = in_context(&state, self.text, u);
         let u = answered.as_ref().unwrap_or(u);
+        // "A cleaning please" with nothing pending asks for a booking.
+        if state == State::Idle
+            && u.confidence < self.policy.min_confidence
+            && self.catalog().await?.service_named(self.text).is_some()
+        {
+            return self.offer(Purpose::Book, u, None).await;
+        }
         // Unsure what was meant: ask, keep what was pending, never guess
         // (unless the message says it outright: "…, can you cancel").
         if u.confidence < self.policy.min_confidence
@@ -233,6 +354,8 @@ impl<C: GenericClient> Step<'_, C> {
                 _ => self.fresh(u).await,
             },
             State::ReminderSent { appointment } => self.on_reminder(appointment, u).await,
+            // Something else than a service ("cancel my appt"): that, instead.
+            State::ChoosingService { .. } => self.fresh(u).await,
             State::ChoosingToReschedule { appointments } => match picked(u, appointments.len()) {
                 Some(i) => self.move_to(appointments[i], u).await,
                 None if let Picked::One(one) = self.named_among(&appointments) => {
@@ -339,10 +462,11 @@ impl<C: GenericClient> Step<'_, C> {
         let same_day = u.date.is_none_or(|d| d == day) && u.date_range.is_none();
         if let (Some(direction), false, true) = (u.direction, names_hour, same_day) {
             let at = appointment.starts_at;
-            let slots = self.beside(at, at, Some(direction)).await?;
+            let wanted = self.wanted(purpose).await?;
+            let slots = self.beside(wanted, at, at, Some(direction)).await?;
             if !slots.is_empty() {
-                let offers: Vec<Offer> = slots.iter().map(offer_of).collect();
-                let text = replies::offers(&offers, self.tz(), None);
+                let offers = self.shown(&slots, wanted).await?;
+                let text = self.offers_text(&offers, None).await?;
                 return Ok(say(State::OfferedSlots { purpose, offers }, text));
             }
         }
@@ -569,12 +693,12 @@ impl<C: GenericClient> Step<'_, C> {
         u: &Understanding,
     ) -> Result<Next, StoreError> {
         if let Some(i) = picked(u, offers.len()) {
-            return Ok(self.confirm(purpose, offers[i]));
+            return self.confirm(purpose, offers[i]).await;
         }
         // "9:30 works", "the 10:30 one", "the 4" (with three offers): the
         // offer at that hour.
         if let Some(offer) = offered_at(u, &offers, self.tz()) {
-            return Ok(self.confirm(purpose, offer));
+            return self.confirm(purpose, offer).await;
         }
         match u.intent {
             Intent::Select | Intent::Affirm if !names_a_time(u) => Ok(say(
@@ -652,14 +776,19 @@ impl<C: GenericClient> Step<'_, C> {
         }
     }
 
-    fn confirm(&self, purpose: Purpose, offer: Offer) -> Next {
+    async fn confirm(&self, purpose: Purpose, offer: Offer) -> Result<Next, StoreError> {
+        let names = if offer.provider.is_some() {
+            self.names().await?
+        } else {
+            replies::ProviderNames::default()
+        };
         let text = match purpose {
-            Purpose::Book => replies::confirm_booking(&offer, self.tz()),
+            Purpose::Book => replies::confirm_booking(&offer, self.tz(), &names),
             Purpose::Reschedule { appointment } => {
-                replies::confirm_move(&appointment, &offer, self.tz())
+                replies::confirm_move(&appointment, &offer, self.tz(), &names)
             }
         };
-        say(State::AwaitingConfirmation { purpose, offer }, text)
+        Ok(say(State::AwaitingConfirmation { purpose, offer }, text))
     }
 
     fn confirm_cancel(&self, appointment: Listed) -> Next {
@@ -670,49 +799,110 @@ impl<C: GenericClient> Step<'_, C> {
     }
 
     /// Offers slots for what the customer asked; an exact free time goes straight
-    /// to confirmation.
+    /// to confirmation. A booking must know what the visit is for when the
+    /// business offers several services: the one the message names, the one
+    /// chosen earlier, the one booked last time, or else the bot asks.
     async fn offer(
         &self,
         purpose: Purpose,
         u: &Understanding,
         preface: Option<&str>,
     ) -> Result<Next, StoreError> {
+        if purpose != Purpose::Book {
+            let wanted = self.wanted(purpose).await?;
+            return self.offer_for(purpose, u, preface, wanted).await;
+        }
+        let mut visit = self.visit_now().await?;
+        let catalog = self.catalog().await?;
+        let mut note = None;
+        if visit.service.is_none() && catalog.offers_a_choice_of_service() {
+            let last = appointments::last_service(self.db, self.contact_id).await?;
+            match last.and_then(|id| catalog.service(id)) {
+                Some(service) => {
+                    visit.service = Some(service.id);
+                    note = Some(replies::as_last_time(&service.name));
+                }
+                None => {
+                    let names: Vec<&str> =
+                        catalog.services.iter().map(|s| s.name.as_str()).collect();
+                    let asked = State::ChoosingService {
+                        asked: self.text.to_owned(),
+                    };
+                    return Ok(say(asked, replies::which_service(&names)).remembering(visit));
+                }
+            }
+        }
+        let wanted = Wanted {
+            service: visit.service,
+            provider: visit.provider,
+        };
+        let mut next = self.offer_for(purpose, u, preface, wanted).await?;
+        if let Some(note) = note {
+            next.reply = format!("{note} {}", next.reply);
+        }
+        Ok(next.remembering(visit))
+    }
+
+    /// The answer to "what is the visit for?": the request asked before,
+    /// now for the service named (and the provider, if either message
+    /// named one).
+    async fn service_chosen(&self, asked: &str) -> Result<Option<Next>, StoreError> {
+        let catalog = self.catalog().await?;
+        if catalog.service_named(self.text).is_none() {
+            return Ok(None);
+        }
+        let visit = self
+            .visit
+            .updated_by(catalog, asked)
+            .updated_by(catalog, self.text);
+        let request = understand(asked, self.now.with_timezone(&self.tz()));
+        let wanted = Wanted {
+            service: visit.service,
+            provider: visit.provider,
+        };
+        let next = self
+            .offer_for(Purpose::Book, &request, None, wanted)
+            .await?;
+        Ok(Some(next.remembering(visit)))
+    }
+
+    async fn offer_for(
+        &self,
+        purpose: Purpose,
+        u: &Understanding,
+        preface: Option<&str>,
+        wanted: Wanted,
+    ) -> Result<Next, StoreError> {
         let rules = self.policy.booking_rules(self.now);
         let window = search_window(u, self.tz(), rules.earliest, rules.latest);
         let limit = self.policy.offers_per_reply;
         let slots = if window.exact {
-            availability::open_near(
-                self.db,
-                self.wanted(),
-                window.from,
-                window.to,
-                window.near,
-                limit,
-            )
-            .await?
+            availability::open_near(self.db, wanted, window.from, window.to, window.near, limit)
+                .await?
         } else {
-            availability::open_after(self.db, self.wanted(), window.from, window.to, limit).await?
+            availability::open_after(self.db, wanted, window.from, window.to, limit).await?
         };
+        let offers = self.shown(&slots, wanted).await?;
         if window.exact
             && preface.is_none()
-            && let Some(asked) = slots.iter().find(|s| s.starts_at == window.near)
+            && let Some(asked) = offers.iter().find(|o| o.starts_at == window.near)
         {
-            return Ok(self.confirm(purpose, offer_of(asked)));
+            return self.confirm(purpose, *asked).await;
         }
-        if !slots.is_empty() {
-            let offers: Vec<Offer> = slots.iter().map(offer_of).collect();
-            let text = replies::offers(&offers, self.tz(), preface);
+        if !offers.is_empty() {
+            let text = self.offers_text(&offers, preface).await?;
             return Ok(say(State::OfferedSlots { purpose, offers }, text));
         }
         // Nothing in the window asked for: the nearest openings after it.
         let later =
-            availability::open_after(self.db, self.wanted(), window.to, rules.latest, limit)
-                .await?;
+            availability::open_after(self.db, wanted, window.to, rules.latest, limit).await?;
         if later.is_empty() {
             return Ok(say(State::Idle, replies::nothing_open_at_all().to_owned()));
         }
-        let offers: Vec<Offer> = later.iter().map(offer_of).collect();
-        let text = replies::offers(&offers, self.tz(), Some(replies::nothing_open()));
+        let offers = self.shown(&later, wanted).await?;
+        let text = self
+            .offers_text(&offers, Some(replies::nothing_open()))
+            .await?;
         Ok(say(State::OfferedSlots { purpose, offers }, text))
     }
 
@@ -726,7 +916,8 @@ impl<C: GenericClient> Step<'_, C> {
         let times = shown.iter().map(|o| o.starts_at);
         let first = times.clone().min().unwrap_or(rules.latest);
         let last = times.max().unwrap_or(rules.earliest);
-        let slots = self.beside(first, last, direction).await?;
+        let wanted = self.wanted(purpose).await?;
+        let slots = self.beside(wanted, first, last, direction).await?;
         if slots.is_empty() {
             return Ok(say(
                 State::OfferedSlots {
@@ -736,14 +927,15 @@ impl<C: GenericClient> Step<'_, C> {
                 replies::nothing_open().to_owned(),
             ));
         }
-        let offers: Vec<Offer> = slots.iter().map(offer_of).collect();
-        let text = replies::offers(&offers, self.tz(), None);
+        let offers = self.shown(&slots, wanted).await?;
+        let text = self.offers_text(&offers, None).await?;
         Ok(say(State::OfferedSlots { purpose, offers }, text))
     }
 
     /// The open slots just before `first` (earlier) or just after `last`.
     async fn beside(
         &self,
+        wanted: Wanted,
         first: DateTime<Utc>,
         last: DateTime<Utc>,
         direction: Option<Direction>,
@@ -752,12 +944,11 @@ impl<C: GenericClient> Step<'_, C> {
         let limit = self.policy.offers_per_reply;
         match direction {
             Some(Direction::Earlier) => {
-                availability::open_before(self.db, self.wanted(), rules.earliest, first, limit)
-                    .await
+                availability::open_before(self.db, wanted, rules.earliest, first, limit).await
             }
             _ => {
                 let after = last + Duration::seconds(1);
-                availability::open_after(self.db, self.wanted(), after, rules.latest, limit).await
+                availability::open_after(self.db, wanted, after, rules.latest, limit).await
             }
         }
     }
@@ -768,11 +959,17 @@ impl<C: GenericClient> Step<'_, C> {
         let tz = self.tz();
         match purpose {
             Purpose::Book => {
-                match appointments::book(self.db, self.contact_id, offer.slot_id, &rules).await? {
+                let request = BookingRequest {
+                    contact_id: self.contact_id,
+                    slot_id: offer.slot_id,
+                    service_id: self.visit.service,
+                };
+                match appointments::book_service(self.db, &request, &rules).await? {
                     BookingOutcome::Booked(a) => Ok(Next {
                         state: State::Idle,
                         reply: replies::booked(a.starts_at, tz),
                         booked: true,
+                        visit: None,
                     }),
                     BookingOutcome::TooManyOpen { limit } => {
                         Ok(say(State::Idle, replies::too_many(limit)))
@@ -821,27 +1018,30 @@ impl<C: GenericClient> Step<'_, C> {
     /// The chosen slot went to someone else: offer the nearest others.
     async fn taken(&self, purpose: Purpose, offer: Offer) -> Result<Next, StoreError> {
         let rules = self.policy.booking_rules(self.now);
+        let wanted = self.wanted(purpose).await?;
         let slots = availability::open_near(
             self.db,
-            self.wanted(),
+            wanted,
             rules.earliest,
             rules.latest,
             offer.starts_at,
             self.policy.offers_per_reply,
         )
         .await?;
-        let offers: Vec<Offer> = slots
-            .iter()
+        let others: Vec<Slot> = slots
+            .into_iter()
             .filter(|s| s.id != offer.slot_id)
-            .map(offer_of)
             .collect();
+        let offers = self.shown(&others, wanted).await?;
         if offers.is_empty() {
             return Ok(say(
                 State::Idle,
                 format!("{} {}", replies::slot_taken(), replies::nothing_open()),
             ));
         }
-        let text = replies::offers(&offers, self.tz(), Some(replies::slot_taken()));
+        let text = self
+            .offers_text(&offers, Some(replies::slot_taken()))
+            .await?;
         Ok(say(State::OfferedSlots { purpose, offers }, text))
     }
 

@@ -31,6 +31,7 @@ pub mod short_answer;
 pub mod staff_alerts;
 pub mod state;
 pub mod turn;
+pub mod visit;
 pub mod weekly_hours;
 pub mod window;
 pub mod worker;

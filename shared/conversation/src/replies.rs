@@ -9,8 +9,8 @@ use crate::policy::BusinessProfile;
 use crate::weekly_hours::{Opening, WeeklyHours};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
-use smsbot_domain::StaffReason;
 use smsbot_domain::marketing::FrequencyCap;
+use smsbot_domain::{ProviderId, StaffReason};
 
 use crate::state::{Listed, Offer};
 
@@ -29,8 +29,45 @@ fn numbered(times: impl Iterator<Item = DateTime<Utc>>, tz: Tz) -> String {
         .join(" ")
 }
 
+/// The names offers give their providers (an offer names one only when
+/// more than one could serve: its `provider` is set then).
+#[derive(Debug, Clone, Default)]
+pub struct ProviderNames(Vec<(ProviderId, String)>);
+
+impl ProviderNames {
+    pub fn new(names: impl IntoIterator<Item = (ProviderId, String)>) -> Self {
+        Self(names.into_iter().collect())
+    }
+
+    fn of(&self, offer: &Offer) -> Option<&str> {
+        let id = offer.provider?;
+        self.0
+            .iter()
+            .find(|(p, _)| *p == id)
+            .map(|(_, name)| name.as_str())
+    }
+
+    /// "Tue Mar 5, 3:00 PM", or "Tue Mar 5, 3:00 PM with Dr. Lee".
+    fn when(&self, offer: &Offer, tz: Tz) -> String {
+        match self.of(offer) {
+            Some(name) => format!("{} with {name}", when(offer.starts_at, tz)),
+            None => when(offer.starts_at, tz),
+        }
+    }
+}
+
 pub fn offers(offers: &[Offer], tz: Tz, preface: Option<&str>) -> String {
-    let list = numbered(offers.iter().map(|o| o.starts_at), tz);
+    offers_by(offers, tz, &ProviderNames::default(), preface)
+}
+
+/// Offers, naming the provider of each that has one.
+pub fn offers_by(offers: &[Offer], tz: Tz, names: &ProviderNames, preface: Option<&str>) -> String {
+    let list = offers
+        .iter()
+        .enumerate()
+        .map(|(i, o)| format!("{}) {}", i + 1, names.when(o, tz)))
+        .collect::<Vec<_>>()
+        .join(" ");
     let pick = if offers.len() == 1 {
         "Reply 1 to take it".to_owned()
     } else {
@@ -40,19 +77,34 @@ pub fn offers(offers: &[Offer], tz: Tz, preface: Option<&str>) -> String {
     format!("{preface}I have: {list}. {pick}, or tell me another time.")
 }
 
-pub fn confirm_booking(offer: &Offer, tz: Tz) -> String {
+pub fn confirm_booking(offer: &Offer, tz: Tz, names: &ProviderNames) -> String {
     format!(
         "{} is open. Shall I book it? Reply YES or NO.",
-        when(offer.starts_at, tz)
+        names.when(offer, tz)
     )
 }
 
-pub fn confirm_move(from: &Listed, to: &Offer, tz: Tz) -> String {
+pub fn confirm_move(from: &Listed, to: &Offer, tz: Tz, names: &ProviderNames) -> String {
     format!(
         "Move your {} appointment to {}? Reply YES or NO.",
         when(from.starts_at, tz),
-        when(to.starts_at, tz)
+        names.when(to, tz)
     )
+}
+
+/// The business offers several services and the customer named none.
+pub fn which_service(names: &[&str]) -> String {
+    let list = match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    };
+    format!("Sure! What is the visit for: {list}?")
+}
+
+/// A service taken from the customer's last booking, said so they can change it.
+pub fn as_last_time(service: &str) -> String {
+    format!("Same as last time: {service} (just say if not).")
 }
 
 pub fn booked(at: DateTime<Utc>, tz: Tz) -> String {
@@ -447,6 +499,7 @@ mod tests {
             .map(|i| Offer {
                 slot_id: smsbot_domain::SlotId::new(i),
                 starts_at: at("2026-12-30T15:30:00Z") + chrono::Duration::hours(i),
+                provider: None,
             })
             .collect();
         let listed: Vec<Listed> = (0..3)
@@ -463,7 +516,7 @@ mod tests {
             greeting("Bright Smile Dental Clinic of Springfield"),
             appointment_list(&listed, tz()),
             which_to_cancel(&listed, tz()),
-            confirm_move(&listed[0], &shown[0], tz()),
+            confirm_move(&listed[0], &shown[0], tz(), &ProviderNames::default()),
             booked(shown[0].starts_at, tz()),
             too_many(3),
             format!("{} {}", expired_prefix(), already_started_cancel()),

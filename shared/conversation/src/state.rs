@@ -7,13 +7,16 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use smsbot_domain::{AppointmentId, SlotId};
+use smsbot_domain::{AppointmentId, ProviderId, SlotId};
 
 /// A slot the bot offered, with the start time it showed the customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Offer {
     pub slot_id: SlotId,
     pub starts_at: DateTime<Utc>,
+    /// The provider the offer named, when more than one could serve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderId>,
 }
 
 /// One of the customer's appointments, as listed to them.
@@ -57,6 +60,12 @@ pub enum State {
     ReminderSent {
         appointment: Listed,
     },
+    /// Asked what the visit is for (the business offers several services).
+    /// `asked` is the request the answer completes ("tmrw at 3?"), read
+    /// again once the service is known.
+    ChoosingService {
+        asked: String,
+    },
 }
 
 impl State {
@@ -80,6 +89,7 @@ impl State {
             Self::ConfirmingCancel { .. } => "confirming_cancel",
             Self::ChoosingToReschedule { .. } => "choosing_to_reschedule",
             Self::ReminderSent { .. } => "reminder_sent",
+            Self::ChoosingService { .. } => "choosing_service",
         }
     }
 
@@ -104,6 +114,7 @@ mod tests {
             offer: Offer {
                 slot_id: SlotId::new(7),
                 starts_at: "2026-03-05T20:00:00Z".parse().unwrap(),
+                provider: Some(ProviderId::new(2)),
             },
         };
         assert_eq!(State::from_payload(&state.to_payload()), state);

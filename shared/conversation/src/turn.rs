@@ -47,6 +47,7 @@ use crate::rate_limit::{Admission, InboundRateLimiter};
 use crate::replies;
 use crate::staff_alerts::{self as alerts, DispatchError};
 use crate::state::State;
+use crate::visit::{self, Visit};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TurnError {
@@ -572,24 +573,37 @@ impl Conversation {
             // Never act on a stale offer: start over and say so.
             state = State::Idle;
         }
+        // The service and provider chosen live as long as the exchange does.
+        let visit = if expired {
+            Visit::default()
+        } else {
+            visit::stored_in(&stored.payload)
+        };
         let step = Step {
             db: tx,
             policy: &self.policy,
             contact_id: contact,
             now,
             text,
+            visit: visit.clone(),
+            catalog: Default::default(),
         };
         let mut next = step.respond(state, u).await?;
         if expired {
             next.reply = format!("{} {}", replies::expired_prefix(), next.reply);
         }
-        let expires_at = (next.state != State::Idle).then(|| now + self.policy.conversation_ttl);
+        let ongoing = next.state != State::Idle;
+        let expires_at = ongoing.then(|| now + self.policy.conversation_ttl);
+        let mut payload = next.state.to_payload();
+        if ongoing {
+            visit::store_in(&mut payload, next.visit.as_ref().unwrap_or(&visit));
+        }
         conversations::save(
             tx,
             contact,
             stored.version,
             next.state.name(),
-            &next.state.to_payload(),
+            &payload,
             expires_at,
         )
         .await?;

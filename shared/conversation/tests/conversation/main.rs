@@ -13,6 +13,7 @@ mod own_appointments;
 mod parked;
 mod poison;
 mod races;
+mod services;
 mod short_answers;
 mod started;
 mod suite;

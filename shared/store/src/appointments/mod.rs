@@ -106,6 +106,9 @@ pub enum Unfit {
     Closed,
     /// Another booking of the provider (with its buffers) overlaps the visit.
     Overlaps,
+    /// Every free place is held for a waitlisted customer who was offered it
+    /// (`waitlist`); the holder books it, anyone else after the hold ends.
+    Held,
 }
 
 impl Unfit {
@@ -118,6 +121,7 @@ impl Unfit {
             "does_not_fit" => Self::DoesNotFit,
             "closed" => Self::Closed,
             "overlaps" => Self::Overlaps,
+            "held" => Self::Held,
             _ => return None,
         })
     }
@@ -472,6 +476,37 @@ pub async fn confirm(
         .await
         .map_err(|e| StoreError::query(CONTEXT, e))?;
     Ok(row.as_ref().map(Appointment::from_row))
+}
+
+/// What the contact booked last (and did not cancel), to offer it again.
+pub async fn last_service(
+    db: &impl GenericClient,
+    contact_id: ContactId,
+) -> Result<Option<ServiceId>, StoreError> {
+    db.query_opt(
+        "SELECT service_id FROM appointments
+          WHERE contact_id = $1 AND service_id IS NOT NULL
+            AND status IN ('booked', 'completed')
+          ORDER BY created_at DESC, id DESC LIMIT 1",
+        &[&contact_id],
+    )
+    .await
+    .map(|row| row.map(|r| r.get(0)))
+    .map_err(|e| StoreError::query("reading the last service booked", e))
+}
+
+/// The service an appointment is for (`None` for a business without services).
+pub async fn service_of(
+    db: &impl GenericClient,
+    appointment_id: AppointmentId,
+) -> Result<Option<ServiceId>, StoreError> {
+    db.query_opt(
+        "SELECT service_id FROM appointments WHERE id = $1",
+        &[&appointment_id],
+    )
+    .await
+    .map(|row| row.and_then(|r| r.get(0)))
+    .map_err(|e| StoreError::query("reading an appointment's service", e))
 }
 
 /// When the customer confirmed, if they did.
