@@ -5,7 +5,8 @@
 //! a booked appointment that has started as a no-show; anything else is 409.
 //! Every change is recorded as an appointment event by the store. Booking and
 //! moving on a customer's behalf is the front desk's (`front_desk`); this
-//! module must not text the customer.
+//! module must not text the customer (a freed place goes to the waitlist
+//! through `waitlist`).
 
 use axum::Json;
 use axum::extract::State;
@@ -41,6 +42,9 @@ pub struct Appointment {
     pub cancelled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Booked by text by a customer over the no-show limit: approve it
+    /// (`POST /api/appointments/{id}/approve`) or cancel it.
+    pub awaiting_approval: bool,
 }
 
 impl TryFrom<store::AppointmentDetail> for Appointment {
@@ -60,6 +64,7 @@ impl TryFrom<store::AppointmentDetail> for Appointment {
             cancelled_at: a.cancelled_at,
             created_at: a.created_at,
             updated_at: a.updated_at,
+            awaiting_approval: a.awaiting_approval,
         })
     }
 }
@@ -129,7 +134,8 @@ pub async fn list(
     }))
 }
 
-/// Cancel a booked appointment; its place in the slot is freed.
+/// Cancel a booked appointment; its place in the slot is freed and offered to
+/// the first waitlisted customer it suits (texted, with a hold).
 #[utoipa::path(
     post,
     path = "/api/appointments/{id}/cancel",
@@ -150,8 +156,8 @@ pub async fn cancel(
     let current = store::find_detail(&tx, id)
         .await?
         .ok_or(ApiError::NotFound("appointment"))?;
-    match store::cancel(&tx, current.contact_id, id, Utc::now()).await? {
-        store::CancelOutcome::Cancelled(_) => {}
+    let freed = match store::cancel(&tx, current.contact_id, id, Utc::now()).await? {
+        store::CancelOutcome::Cancelled(cancelled) => cancelled.slot_id,
         store::CancelOutcome::NotFound => return Err(not_booked(current.status, "cancelled")),
         store::CancelOutcome::AlreadyStarted(_) => {
             return Err(ApiError::conflict(
@@ -159,11 +165,12 @@ pub async fn cancel(
                 "the appointment has already started, so it can no longer be cancelled; mark it a no-show if the customer did not come",
             ));
         }
-    }
+    };
     let updated = store::find_detail(&tx, id)
         .await?
         .ok_or(ApiError::NotFound("appointment"))?;
     tx.commit().await.map_err(store_error)?;
+    crate::waitlist::offer_freed(&state, freed).await;
     Ok(Json(updated.try_into()?))
 }
 

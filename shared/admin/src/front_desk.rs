@@ -242,6 +242,63 @@ pub async fn reschedule(
     }))
 }
 
+/// Approve a booking made by text by a customer over the no-show limit;
+/// the customer is texted that it is confirmed (with their consent).
+#[utoipa::path(
+    post,
+    path = "/api/appointments/{id}/approve",
+    tag = "appointments",
+    params(AppointmentPath),
+    responses(
+        (status = 200, description = "Approved (or nothing was waiting)", body = DeskResult),
+        (status = 404, description = "No such appointment", body = ErrorBody),
+        (status = 409, description = "The appointment is not booked (`invalid_transition`)", body = ErrorBody),
+    )
+)]
+pub async fn approve(
+    State(state): State<AdminState>,
+    ApiPath(id): ApiPath<AppointmentId>,
+) -> Result<Json<DeskResult>, ApiError> {
+    let now = state.staff.clock.now();
+    let mut db = state.db().await?;
+    let tx = db.transaction().await.map_err(unavailable)?;
+    let current = store::find_detail(&tx, id)
+        .await?
+        .ok_or(ApiError::NotFound("appointment"))?;
+    let approval = store::approve(&tx, id, now).await?;
+    tx.commit().await.map_err(unavailable)?;
+    let notification = match approval {
+        store::Approval::Approved {
+            contact_id,
+            starts_at,
+        } => {
+            notify(
+                &state,
+                contact_id,
+                &replies::approved(starts_at, tz(&state)),
+            )
+            .await?
+        }
+        store::Approval::NothingToApprove => Notification::NotRequested,
+        store::Approval::NotBooked => {
+            return Err(ApiError::conflict(
+                "invalid_transition",
+                format!(
+                    "an appointment that is {} cannot be approved",
+                    current.status
+                ),
+            ));
+        }
+    };
+    let detail = store::find_detail(&db, id)
+        .await?
+        .ok_or(ApiError::NotFound("appointment"))?;
+    Ok(Json(DeskResult {
+        appointment: detail.try_into()?,
+        notification,
+    }))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DayQuery {
@@ -272,6 +329,8 @@ pub struct DayLine {
     #[schema(value_type = Option<i64>)]
     pub service_id: Option<ServiceId>,
     pub service_name: Option<String>,
+    /// Booked over the no-show limit, waiting for staff approval.
+    pub awaiting_approval: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -318,6 +377,7 @@ pub async fn day(
                 provider_name: l.provider_name,
                 service_id: l.service_id,
                 service_name: l.service_name,
+                awaiting_approval: l.awaiting_approval,
             })
             .collect(),
     }))

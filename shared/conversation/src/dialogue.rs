@@ -964,7 +964,18 @@ impl<C: GenericClient> Step<'_, C> {
                     slot_id: offer.slot_id,
                     service_id: self.visit.service,
                 };
+                // Read before the slot is locked: it needs no lock.
+                let needs_approval = self.over_no_show_limit().await?;
                 match appointments::book_service(self.db, &request, &rules).await? {
+                    BookingOutcome::Booked(a) if needs_approval => {
+                        appointments::require_approval(self.db, a.id).await?;
+                        Ok(Next {
+                            state: State::Idle,
+                            reply: replies::pencilled_in(a.starts_at, tz),
+                            booked: true,
+                            visit: None,
+                        })
+                    }
                     BookingOutcome::Booked(a) => Ok(Next {
                         state: State::Idle,
                         reply: replies::booked(a.starts_at, tz),
@@ -1013,6 +1024,15 @@ impl<C: GenericClient> Step<'_, C> {
                 }
             }
         }
+    }
+
+    /// Whether the customer missed so many visits that a booking by text
+    /// waits for the front desk.
+    async fn over_no_show_limit(&self) -> Result<bool, StoreError> {
+        let Some(limit) = self.policy.no_show_limit else {
+            return Ok(false);
+        };
+        Ok(appointments::no_show_count(self.db, self.contact_id).await? >= limit)
     }
 
     /// The chosen slot went to someone else: offer the nearest others.

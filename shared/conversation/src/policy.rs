@@ -30,6 +30,9 @@ pub struct Policy {
     pub profile: BusinessProfile,
     /// The marketing opt-in keyword (JOIN) and the frequency it promises.
     pub marketing: MarketingOptIn,
+    /// After this many no-shows a booking by text waits for the front
+    /// desk's approval (`NO_SHOW_LIMIT`; `None`: never).
+    pub no_show_limit: Option<i64>,
 }
 
 /// The business as the bot describes it: hours, address, phone, website and
@@ -102,6 +105,7 @@ impl Policy {
                 faq: settings.business_faq.entries().to_vec(),
             },
             marketing: MarketingOptIn::from_settings(&settings.marketing),
+            no_show_limit: (settings.no_show_limit > 0).then_some(settings.no_show_limit),
         })
     }
 

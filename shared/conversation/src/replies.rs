@@ -565,3 +565,19 @@ pub fn closed_on_appointment(at: DateTime<Utc>, tz: Tz) -> String {
         when(at, tz)
     )
 }
+
+/// Booked by a customer over the no-show limit: the desk confirms it.
+pub fn pencilled_in(at: DateTime<Utc>, tz: Tz) -> String {
+    format!(
+        "I've pencilled you in for {}. Our front desk will text you to confirm it shortly.",
+        when(at, tz)
+    )
+}
+
+/// The front desk approved a pencilled-in booking.
+pub fn approved(at: DateTime<Utc>, tz: Tz) -> String {
+    format!(
+        "You're confirmed for {}. See you then! Text \"reschedule\" or \"cancel appointment\" anytime.",
+        when(at, tz)
+    )
+}

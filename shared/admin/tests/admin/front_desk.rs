@@ -345,3 +345,39 @@ async fn the_day_sheet_shows_a_local_day_with_names_phones_providers_services_an
         ])
         .await;
 }
+
+#[tokio::test]
+async fn the_desk_approves_a_pencilled_in_booking_and_the_customer_is_told() {
+    let admin = Admin::start().await;
+    let lee = admin.provider("Dr. Lee").await;
+    let contact = admin.contact("+14155550190").await;
+    let appointment = admin.booked(contact, lee, &day_at(5, 15, 0)).await;
+    admin
+        .sql(
+            "UPDATE appointments SET needs_approval = true WHERE id = $1",
+            &[&appointment],
+        )
+        .await;
+    let (_, listed) = admin
+        .get(&format!("/api/appointments?contact_id={contact}"))
+        .await;
+    assert_eq!(listed["items"][0]["awaiting_approval"], true);
+
+    let uri = format!("/api/appointments/{appointment}/approve");
+    let (status, body) = admin.command(&uri).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["appointment"]["awaiting_approval"], false);
+    assert_eq!(body["notification"], "sent");
+    let texts = admin.phone.take("+14155550190");
+    assert!(texts[0].starts_with("You're confirmed for"), "{texts:?}");
+
+    // Again: nothing waits, nobody is texted twice.
+    let (status, body) = admin.command(&uri).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["notification"], "not_requested");
+    assert!(admin.phone.take("+14155550190").is_empty());
+
+    admin.on_appointment(appointment, "cancel").await;
+    assert_conflict(&admin.command(&uri).await, "invalid_transition");
+    assert_not_found(&admin.command("/api/appointments/999999/approve").await);
+}

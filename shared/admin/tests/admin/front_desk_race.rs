@@ -26,6 +26,7 @@ fn policy() -> Policy {
         min_confidence: 0.5,
         profile: Default::default(),
         marketing: Default::default(),
+        no_show_limit: None,
     }
 }
 

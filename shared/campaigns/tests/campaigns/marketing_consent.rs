@@ -64,6 +64,7 @@ impl Business {
                 min_confidence: 0.5,
                 profile: Default::default(),
                 marketing: Default::default(),
+                no_show_limit: None,
             },
         );
         let reminders = Reminders::new(

@@ -68,6 +68,7 @@ impl Clinic {
                 min_confidence: 0.5,
                 profile: Default::default(),
                 marketing: Default::default(),
+                no_show_limit: None,
             },
         );
         let client = db.pool.get().await.unwrap();

@@ -7,6 +7,7 @@ mod fuzz;
 mod handoff;
 mod limits;
 mod marketing_opt_in;
+mod no_shows;
 mod one_connection;
 mod opt_out_in_words;
 mod own_appointments;

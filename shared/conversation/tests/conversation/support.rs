@@ -103,6 +103,7 @@ pub fn policy() -> Policy {
             ..Default::default()
         },
         marketing: Default::default(),
+        no_show_limit: None,
     }
 }
 

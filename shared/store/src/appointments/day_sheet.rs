@@ -25,6 +25,8 @@ pub struct DaySheetLine {
     pub provider_name: String,
     pub service_id: Option<ServiceId>,
     pub service_name: Option<String>,
+    /// Booked over the no-show limit and not yet approved by staff.
+    pub awaiting_approval: bool,
 }
 
 /// Appointments starting in `[from, to)`, of one provider when given.
@@ -37,7 +39,8 @@ pub async fn day_sheet(
     let rows = db
         .query(
             "SELECT a.id, a.starts_at, a.ends_at, a.status, a.contact_id, c.name, c.phone,
-                    a.provider_id, p.name, a.service_id, s.name
+                    a.provider_id, p.name, a.service_id, s.name,
+                    a.needs_approval AND a.approved_at IS NULL AND a.status = 'booked'
                FROM appointments a
                JOIN contacts c ON c.id = a.contact_id
                JOIN providers p ON p.id = a.provider_id
@@ -63,6 +66,7 @@ pub async fn day_sheet(
             provider_name: row.get(8),
             service_id: row.get(9),
             service_name: row.get(10),
+            awaiting_approval: row.get(11),
         })
         .collect())
 }

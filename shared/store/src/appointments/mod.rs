@@ -24,10 +24,12 @@ use smsbot_domain::{AppointmentStatus, ServiceId};
 use crate::availability::{ProviderId, SlotId};
 use crate::contacts::ContactId;
 
+mod approval;
 mod day_sheet;
 mod housekeeping;
 mod operator;
 
+pub use approval::{Approval, approve, no_show_count, require_approval};
 pub use day_sheet::{DaySheetLine, day_sheet};
 pub use housekeeping::complete_past;
 pub use operator::{

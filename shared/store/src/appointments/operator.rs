@@ -32,11 +32,13 @@ pub struct AppointmentDetail {
     pub cancelled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Booked by a customer over the no-show limit, not yet approved by staff.
+    pub awaiting_approval: bool,
 }
 
 const DETAIL_SELECT: &str = "SELECT a.id, a.contact_id, a.slot_id, s.provider_id, a.service_id,
         a.status, a.starts_at, a.ends_at, a.confirmed_at, a.cancelled_at, a.created_at,
-        a.updated_at
+        a.updated_at, (a.needs_approval AND a.approved_at IS NULL) AS awaiting_approval
    FROM appointments a JOIN availability_slots s ON s.id = a.slot_id";
 
 fn detail_from_row(row: &Row) -> AppointmentDetail {
@@ -53,6 +55,7 @@ fn detail_from_row(row: &Row) -> AppointmentDetail {
         cancelled_at: row.get("cancelled_at"),
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),
+        awaiting_approval: row.get("awaiting_approval"),
     }
 }
 
