@@ -92,10 +92,14 @@ async fn a_no_show_is_refused_before_the_appointment_starts_and_recorded_after()
         &admin.on_appointment(upcoming, "no-show").await,
         "appointment_not_started",
     );
+    let (_, before) = admin.get(&format!("/api/contacts/{contact}")).await;
+    assert_eq!(before["no_show_count"], 0);
     let (status, body) = admin.on_appointment(missed, "no-show").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "no_show");
     assert_invalid_transition(&admin.on_appointment(missed, "no-show").await);
+    let (_, after) = admin.get(&format!("/api/contacts/{contact}")).await;
+    assert_eq!(after["no_show_count"], 1, "the contact's count of no-shows");
 }
 
 #[tokio::test]
