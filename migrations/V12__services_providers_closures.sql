@@ -118,7 +118,10 @@ CREATE TRIGGER appointments_fill_provider_and_block
     BEFORE INSERT ON appointments
     FOR EACH ROW EXECUTE FUNCTION appointments_fill_provider_and_block();
 
--- Keys of the advisory locks between bookings and closures.
+-- Keys of the advisory locks between bookings and closures (7301: shared by
+-- bookings, exclusive for a new closure) and of one provider's bookings
+-- (7302: exclusive, held by a booking or a move from just before it locks its
+-- slot to commit).
 CREATE FUNCTION closure_lock_key(provider bigint) RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$ SELECT (coalesce(provider, 0) % 2147483647)::integer $$;
 
@@ -254,7 +257,12 @@ BEGIN
         outcome := 'already_held';
         RETURN;
     END IF;
-    -- The contended lock: from here to commit, no round trip.
+    -- One booking of the provider's time at a time: two overlapping visits
+    -- in different slots inserted at once would each wait on the other in
+    -- the exclusion constraint's check (a deadlock); in turn, the second
+    -- sees the first committed and is refused at once. From here to commit,
+    -- no round trip.
+    PERFORM pg_advisory_xact_lock(7302, closure_lock_key(fit.provider));
     SELECT s.booked_count, s.capacity INTO booked, capacity
       FROM availability_slots s WHERE s.id = book_appointment.slot_id FOR UPDATE;
     IF booked >= capacity THEN

@@ -16,6 +16,7 @@ pub fn spawn(app: &App, outbox: Outbox) -> anyhow::Result<()> {
     let queue = app.outbound_queue()?;
     let dispatcher = app.dispatcher(Arc::new(queue.clone()))?;
     let sender = app.outbound_sender(outbox.clone())?;
+    let waitlist = app.waitlist_offers(outbox.clone())?;
     let housekeeping = app.housekeeping(outbox)?;
 
     tokio::spawn(async move {
@@ -50,6 +51,9 @@ pub fn spawn(app: &App, outbox: Outbox) -> anyhow::Result<()> {
             every.tick().await;
             if let Err(err) = housekeeping.run(chrono::Utc::now()).await {
                 tracing::warn!(error = %err, "housekeeping failed");
+            }
+            if let Err(err) = waitlist.sweep().await {
+                tracing::warn!(error = %err, "waitlist sweep failed");
             }
         }
     });

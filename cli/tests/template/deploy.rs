@@ -184,6 +184,37 @@ fn the_health_check_is_public_and_everything_else_under_api_needs_the_key() {
 }
 
 #[test]
+fn calendar_files_are_public_and_served_by_the_admin_api() {
+    // A calendar app cannot send the admin key: the token in the URL is the key.
+    let template = template();
+    let routes = resources_of(&template, "AWS::ApiGatewayV2::Route");
+    let route = |key: &str| {
+        routes
+            .iter()
+            .find(|(_, r)| r["Properties"]["RouteKey"].as_str() == Some(key))
+            .map(|(_, r)| &r["Properties"])
+            .unwrap_or_else(|| panic!("a route {key}"))
+    };
+    let admin = route("ANY /api/{proxy+}");
+    for key in [
+        "GET /api/calendars/feeds/{file}",
+        "GET /api/calendars/appointments/{file}",
+    ] {
+        let calendar = route(key);
+        assert_eq!(
+            calendar["AuthorizationType"].as_str(),
+            Some("NONE"),
+            "{key}"
+        );
+        assert_eq!(
+            serde_yaml::to_string(&calendar["Target"]).unwrap(),
+            serde_yaml::to_string(&admin["Target"]).unwrap(),
+            "{key} is served by the admin API"
+        );
+    }
+}
+
+#[test]
 fn every_function_that_opens_database_connections_has_a_ceiling_on_its_concurrency() {
     // Connections in use = pool size × concurrent containers, for every function:
     // each needs a bound (docs/deploy.md adds them up).

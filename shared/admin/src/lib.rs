@@ -5,7 +5,9 @@
 //! providers, closures, messages, conversations needing a human, the
 //! business profile and its FAQ, health), their validation, their JSON shapes and the OpenAPI document
 //! generated from the same handlers. Every route
-//! but `GET /api/health` requires the admin key (`X-API-Key`), checked here as
+//! but `GET /api/health` and the calendar files under `/api/calendars/`
+//! (whose URLs hold their own secret token, see `calendars`) requires the
+//! admin key (`X-API-Key`), checked here as
 //! well as by the API Gateway authorizer, through the same `auth::check_api_key`.
 //! Must not hold SQL (that is `smsbot-store`) nor send SMS but through the
 //! outbox (a staff member's message to a contact): changing a campaign's
@@ -15,6 +17,7 @@ pub mod appointments;
 pub mod auth;
 pub mod availability;
 pub mod business_profile;
+pub mod calendars;
 pub mod campaigns;
 pub mod closures;
 pub mod consent;
@@ -30,6 +33,8 @@ pub mod pagination;
 pub mod providers;
 pub mod services;
 mod validate;
+pub mod waitlist;
+pub mod working_hours;
 
 use std::sync::Arc;
 
@@ -57,6 +62,9 @@ pub struct AdminState {
     pub staff: StaffDesk,
     /// The business profile the settings give, under the operators' changes.
     pub business: Arc<business_profile::SettingsProfile>,
+    /// `PUBLIC_BASE_URL`: where the calendar links point; `None`: links
+    /// are given as paths.
+    pub public_base_url: Option<url::Url>,
 }
 
 /// What staff's routes need: the one send path, the clock the conversation
@@ -98,7 +106,14 @@ impl AdminState {
             idempotency_table,
             staff,
             business: Arc::default(),
+            public_base_url: None,
         }
+    }
+
+    /// The same API, linking calendars under `base` (`PUBLIC_BASE_URL`).
+    pub fn with_public_base_url(mut self, base: Option<url::Url>) -> Self {
+        self.public_base_url = base;
+        self
     }
 
     /// The same API, showing `profile` (the settings') where operators

@@ -19,8 +19,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::{
-    AdminState, appointments, auth, availability, business_profile, campaigns, closures, consent,
-    contacts, conversations, error, front_desk, health, messages, providers, services,
+    AdminState, appointments, auth, availability, business_profile, calendars, campaigns, closures,
+    consent, contacts, conversations, error, front_desk, health, messages, providers, services,
+    waitlist, working_hours,
 };
 
 #[derive(utoipa::OpenApi)]
@@ -28,7 +29,8 @@ use crate::{
     info(
         title = "SMS appointment bot admin API",
         description = "Contacts, campaigns, appointments, availability, messages, the \
-                       conversations handed to staff and the business profile of the SMS appointment bot. Every operation except the health check requires the \
+                       conversations handed to staff and the business profile of the SMS appointment bot. Every operation except the health check and the calendar files \
+                       (`/api/calendars/...`, whose URLs hold a secret token) requires the \
                        admin key in the `X-API-Key` header. Lists are paginated with `limit` and \
                        an opaque `cursor`; timestamps are RFC 3339 with an offset.",
         version = "1"
@@ -38,7 +40,7 @@ use crate::{
         (name = "contacts"), (name = "campaigns"), (name = "appointments"),
         (name = "availability"), (name = "messages"), (name = "conversations"),
         (name = "business_profile"), (name = "services"), (name = "providers"),
-        (name = "closures"),
+        (name = "closures"), (name = "calendars"), (name = "waitlist"),
         (name = "health")
     )
 )]
@@ -75,6 +77,7 @@ fn protected_routes() -> OpenApiRouter<AdminState> {
         .routes(routes!(appointments::list, front_desk::book))
         .routes(routes!(front_desk::day))
         .routes(routes!(front_desk::reschedule))
+        .routes(routes!(front_desk::approve))
         .routes(routes!(appointments::cancel))
         .routes(routes!(appointments::no_show))
         .routes(routes!(availability::list, availability::create))
@@ -95,18 +98,29 @@ fn protected_routes() -> OpenApiRouter<AdminState> {
         .routes(routes!(services::get, services::update))
         .routes(routes!(providers::list, providers::create))
         .routes(routes!(providers::get, providers::update))
+        .routes(routes!(working_hours::show_hours, working_hours::set_hours))
         .routes(routes!(closures::list, closures::create))
         .routes(routes!(closures::delete))
+        .routes(routes!(calendars::list, calendars::create))
+        .routes(routes!(calendars::revoke))
+        .routes(routes!(waitlist::list))
         .routes(routes!(serve_document))
 }
 
 /// Health is public: see `health`'s module documentation for why.
 fn public_routes() -> OpenApiRouter<AdminState> {
-    OpenApiRouter::new().routes(routes!(health::check))
+    OpenApiRouter::new()
+        .routes(routes!(health::check))
+        .routes(routes!(calendars::feed))
+        .routes(routes!(calendars::appointment))
 }
 
 /// Paths whose operations need no key.
-const PUBLIC_PATHS: [&str; 1] = [health::PATH];
+const PUBLIC_PATHS: [&str; 3] = [
+    health::PATH,
+    calendars::PUBLIC_PATHS[0],
+    calendars::PUBLIC_PATHS[1],
+];
 
 /// The router: the key check on every protected route, JSON 404 elsewhere.
 pub(crate) fn router(state: AdminState) -> Router<AdminState> {

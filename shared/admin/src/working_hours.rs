@@ -70,7 +70,7 @@ pub struct WorkingHours {
         (status = 404, description = "No such provider", body = ErrorBody),
     )
 )]
-pub async fn get(
+pub async fn show_hours(
     State(state): State<AdminState>,
     ApiPath(id): ApiPath<ProviderId>,
 ) -> Result<Json<WorkingHours>, ApiError> {
@@ -99,7 +99,7 @@ pub async fn get(
         (status = 422, description = "Hours that do not read, or numbers out of range", body = ErrorBody),
     )
 )]
-pub async fn put(
+pub async fn set_hours(
     State(state): State<AdminState>,
     ApiPath(id): ApiPath<ProviderId>,
     ApiJson(body): ApiJson<NewWorkingHours>,

@@ -253,7 +253,8 @@ impl App {
                 quiet: self.handoff_quiet(),
             },
         )
-        .with_business_profile(SettingsProfile::from_settings(&self.settings)))
+        .with_business_profile(SettingsProfile::from_settings(&self.settings))
+        .with_public_base_url(self.settings.public_base_url.clone()))
     }
 
     fn handoff_quiet(&self) -> chrono::Duration {
@@ -349,6 +350,20 @@ impl App {
                 complete_after: s.engine.complete_after,
             },
         })
+    }
+
+    /// Texting waitlist offers: housekeeping's sweep of holds that ran out,
+    /// and offering time a cancellation freed.
+    pub fn waitlist_offers(
+        &self,
+        outbox: Outbox,
+    ) -> Result<smsbot_conversation::waitlist_offers::WaitlistOffers, BootstrapError> {
+        Ok(smsbot_conversation::waitlist_offers::WaitlistOffers::new(
+            self.pool()?,
+            outbox,
+            self.clock.clone(),
+            self.settings.engine.waitlist_hold,
+        ))
     }
 
     /// The limits' counters, in the idempotency table.

@@ -27,6 +27,9 @@ pub struct EngineSettings {
     pub state_grace: Duration,
     /// `APPOINTMENT_COMPLETE_AFTER_MINUTES` (720).
     pub complete_after: Duration,
+    /// `WAITLIST_HOLD_MINUTES` (15): how long a freed time offered to a
+    /// waitlisted customer is kept for them.
+    pub waitlist_hold: Duration,
     /// `MARKETING_WINDOW` (`08:00-21:00`): the local hours marketing texts may
     /// arrive in, in every zone the recipient may be in; only narrower than
     /// the default is accepted.
@@ -67,6 +70,12 @@ impl EngineSettings {
                 720,
                 0,
                 MINUTES_PER_DAY * 30,
+            )?),
+            waitlist_hold: Duration::minutes(number(
+                "WAITLIST_HOLD_MINUTES",
+                15,
+                1,
+                MINUTES_PER_DAY,
             )?),
             marketing_window: match vars.get("MARKETING_WINDOW").map(|v| v.trim()) {
                 None | Some("") => MarketingWindow::default(),

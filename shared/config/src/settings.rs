@@ -87,6 +87,9 @@ pub struct Settings {
     pub booking_lead_minutes: i64,
     pub booking_horizon_days: i64,
     pub max_open_appointments: i64,
+    /// `NO_SHOW_LIMIT`: after this many no-shows a booking by text waits for
+    /// the front desk's approval; 0 (the default) never.
+    pub no_show_limit: i64,
     pub conversation_ttl_minutes: i64,
     /// Offline understanding below this confidence asks the LLM (when a key is set).
     pub llm_confidence_threshold: f32,
@@ -205,6 +208,7 @@ impl Settings {
                 1,
                 100,
             )?,
+            no_show_limit: ranged(get("NO_SHOW_LIMIT"), "NO_SHOW_LIMIT", 0, 0, 100)?,
             // A week: a half-finished conversation is not picked up after that.
             conversation_ttl_minutes: ranged(
                 get("CONVERSATION_TTL_MINUTES"),
@@ -396,6 +400,7 @@ impl fmt::Debug for Settings {
             .field("booking_lead_minutes", &self.booking_lead_minutes)
             .field("booking_horizon_days", &self.booking_horizon_days)
             .field("max_open_appointments", &self.max_open_appointments)
+            .field("no_show_limit", &self.no_show_limit)
             .field("conversation_ttl_minutes", &self.conversation_ttl_minutes)
             .field("llm_confidence_threshold", &self.llm_confidence_threshold)
             .field("engine", &self.engine)
@@ -481,6 +486,7 @@ mod tests {
         ("BOOKING_LEAD_MINUTES", 0, 43_200),
         ("BOOKING_HORIZON_DAYS", 1, 3_650),
         ("MAX_OPEN_APPOINTMENTS", 1, 100),
+        ("NO_SHOW_LIMIT", 0, 100),
         ("CONVERSATION_TTL_MINUTES", 1, 10_080),
         ("DISPATCH_TICK_SECONDS", 1, 900),
         ("DISPATCH_REQUEUE_AFTER_MINUTES", 1, 1_440),
@@ -489,6 +495,7 @@ mod tests {
         ("HOUSEKEEPING_INTERVAL_MINUTES", 1, 1_440),
         ("CONVERSATION_EXPIRY_GRACE_MINUTES", 0, 43_200),
         ("APPOINTMENT_COMPLETE_AFTER_MINUTES", 0, 43_200),
+        ("WAITLIST_HOLD_MINUTES", 1, 1_440),
         ("HANDOFF_QUIET_HOURS", 1, 720),
     ];
 

@@ -41,6 +41,7 @@ fn policy() -> Policy {
         profile: Default::default(),
         marketing: Default::default(),
         no_show_limit: None,
+        links_base: None,
     }
 }
 

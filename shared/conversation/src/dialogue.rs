@@ -11,13 +11,14 @@
 use chrono::{DateTime, Duration, Timelike, Utc};
 use deadpool_postgres::GenericClient;
 use smsbot_domain::ContactId;
+use smsbot_domain::calendar_links;
 use smsbot_nlu::{Direction, Intent, Understanding, understand};
 use smsbot_store::StoreError;
 use smsbot_store::appointments::{
     self, BookingOutcome, BookingRequest, CancelOutcome, RescheduleOutcome,
 };
 use smsbot_store::availability::{self, Slot, Wanted};
-use smsbot_store::{providers, services};
+use smsbot_store::{calendars, providers, services};
 use tokio::sync::OnceCell;
 
 use crate::business_questions;
@@ -978,7 +979,7 @@ impl<C: GenericClient> Step<'_, C> {
                     }
                     BookingOutcome::Booked(a) => Ok(Next {
                         state: State::Idle,
-                        reply: replies::booked(a.starts_at, tz),
+                        reply: self.booked_reply(&a).await?,
                         booked: true,
                         visit: None,
                     }),
@@ -1024,6 +1025,26 @@ impl<C: GenericClient> Step<'_, C> {
                 }
             }
         }
+    }
+
+    /// "You're booked for …", with a link to add it to a calendar when the
+    /// business has a public address (in this transaction: a turn that
+    /// fails makes no link).
+    async fn booked_reply(&self, a: &appointments::Appointment) -> Result<String, StoreError> {
+        let tz = self.tz();
+        let Some(base) = &self.policy.links_base else {
+            return Ok(replies::booked(a.starts_at, tz));
+        };
+        Ok(
+            match calendars::create_appointment_link(self.db, a.id, self.now).await? {
+                Some(token) => replies::booked_with_calendar(
+                    a.starts_at,
+                    tz,
+                    &calendar_links::appointment_url(base, token.expose()),
+                ),
+                None => replies::booked(a.starts_at, tz),
+            },
+        )
     }
 
     /// Whether the customer missed so many visits that a booking by text

@@ -32,6 +32,7 @@ pub mod staff_alerts;
 pub mod state;
 pub mod turn;
 pub mod visit;
+pub mod waitlist_offers;
 pub mod weekly_hours;
 pub mod window;
 pub mod worker;

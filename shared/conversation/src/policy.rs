@@ -33,6 +33,9 @@ pub struct Policy {
     /// After this many no-shows a booking by text waits for the front
     /// desk's approval (`NO_SHOW_LIMIT`; `None`: never).
     pub no_show_limit: Option<i64>,
+    /// `PUBLIC_BASE_URL`: where the `.ics` link in a booking confirmation
+    /// points (`None`: confirmations carry no link).
+    pub links_base: Option<url::Url>,
 }
 
 /// The business as the bot describes it: hours, address, phone, website and
@@ -106,6 +109,7 @@ impl Policy {
             },
             marketing: MarketingOptIn::from_settings(&settings.marketing),
             no_show_limit: (settings.no_show_limit > 0).then_some(settings.no_show_limit),
+            links_base: settings.public_base_url.clone(),
         })
     }
 

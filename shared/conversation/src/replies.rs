@@ -114,6 +114,14 @@ pub fn booked(at: DateTime<Utc>, tz: Tz) -> String {
     )
 }
 
+/// The confirmation with a link to the appointment's `.ics` file.
+pub fn booked_with_calendar(at: DateTime<Utc>, tz: Tz, link: &str) -> String {
+    format!(
+        "You're booked for {}. Add it to your calendar: {link} Text \"reschedule\" or \"cancel appointment\" anytime.",
+        when(at, tz)
+    )
+}
+
 pub fn moved(at: DateTime<Utc>, tz: Tz) -> String {
     format!("Done, your appointment is now {}.", when(at, tz))
 }
@@ -394,6 +402,30 @@ pub fn follow_up_when(hours: Option<&WeeklyHours>, now: NaiveDateTime) -> String
     format!("{day} from {}", time(opens.time()))
 }
 
+/// Staff closed the business (or the provider) over the customer's booking.
+pub fn closed_on_appointment(at: DateTime<Utc>, tz: Tz) -> String {
+    format!(
+        "Sorry, we have to close at the time of your {} appointment. Reply \"reschedule\" to pick a new time, or call us.",
+        when(at, tz)
+    )
+}
+
+/// Booked by a customer over the no-show limit: the desk confirms it.
+pub fn pencilled_in(at: DateTime<Utc>, tz: Tz) -> String {
+    format!(
+        "I've pencilled you in for {}. Our front desk will text you to confirm it shortly.",
+        when(at, tz)
+    )
+}
+
+/// The front desk approved a pencilled-in booking.
+pub fn approved(at: DateTime<Utc>, tz: Tz) -> String {
+    format!(
+        "You're confirmed for {}. See you then! Text \"reschedule\" or \"cancel appointment\" anytime.",
+        when(at, tz)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -556,28 +588,4 @@ mod tests {
             );
         }
     }
-}
-
-/// Staff closed the business (or the provider) over the customer's booking.
-pub fn closed_on_appointment(at: DateTime<Utc>, tz: Tz) -> String {
-    format!(
-        "Sorry, we have to close at the time of your {} appointment. Reply \"reschedule\" to pick a new time, or call us.",
-        when(at, tz)
-    )
-}
-
-/// Booked by a customer over the no-show limit: the desk confirms it.
-pub fn pencilled_in(at: DateTime<Utc>, tz: Tz) -> String {
-    format!(
-        "I've pencilled you in for {}. Our front desk will text you to confirm it shortly.",
-        when(at, tz)
-    )
-}
-
-/// The front desk approved a pencilled-in booking.
-pub fn approved(at: DateTime<Utc>, tz: Tz) -> String {
-    format!(
-        "You're confirmed for {}. See you then! Text \"reschedule\" or \"cancel appointment\" anytime.",
-        when(at, tz)
-    )
 }

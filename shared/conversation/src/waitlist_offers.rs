@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use smsbot_domain::{ConsentState, ContactId, MessageId, SlotId, SmsBody};
+use smsbot_domain::{ConsentState, ContactId, MessageId, SlotId, SmsBody, SmsBodyError};
 use smsbot_outbox::{Clock, DeliverError, Delivery, Outbox};
 use smsbot_store::waitlist::{self, Offer, TextDue, Withdrawn};
 use smsbot_store::{Pool, StoreError, contacts, outbound};
@@ -53,6 +53,9 @@ pub enum WaitlistError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Deliver(#[from] DeliverError),
+    /// A bug: the offer's own text is always a valid SMS.
+    #[error("a waitlist offer text is not an SMS")]
+    Text(#[source] SmsBodyError),
 }
 
 impl WaitlistError {
@@ -63,6 +66,7 @@ impl WaitlistError {
             Self::Pool(_) | Self::Transaction(_) => true,
             Self::Store(e) => e.is_transient(),
             Self::Deliver(e) => e.is_transient(),
+            Self::Text(_) => false,
         }
     }
 }
@@ -243,9 +247,7 @@ impl WaitlistOffers {
             let now = self.clock.now();
             let held_until = now + self.hold;
             let text = offer_text(offer.starts_at, held_until, self.outbox.business_timezone());
-            let body = SmsBody::parse(text).map_err(|e| {
-                StoreError::Config(format!("a waitlist offer text is not an SMS: {e}"))
-            })?;
+            let body = SmsBody::parse(text).map_err(WaitlistError::Text)?;
             let message = {
                 let mut client = self.pool.get().await?;
                 let tx = client
@@ -269,7 +271,11 @@ impl WaitlistOffers {
     }
 
     /// Delivers an offer's recorded SMS again (the sweep).
-    async fn deliver(&self, offer: Offer, message: MessageId) -> Result<OffersReport, WaitlistError> {
+    async fn deliver(
+        &self,
+        offer: Offer,
+        message: MessageId,
+    ) -> Result<OffersReport, WaitlistError> {
         let sent = self.deliver_once(&offer, message).await?;
         let mut report = sent.report;
         if let Some(next) = sent.next {
@@ -295,9 +301,9 @@ impl WaitlistOffers {
                 report.postponed += 1;
             }
             Delivery::Busy | Delivery::Retry(_) => report.pending += 1,
-            Delivery::NotClaimed if self.reachable(offer.contact_id).await? => {
-                // Sent or closed by another worker (a sweep) meanwhile.
-            }
+            // Sent or closed by another worker (a sweep) meanwhile, unless
+            // the customer cannot be texted any more.
+            Delivery::NotClaimed if self.reachable(offer.contact_id).await? => {}
             Delivery::NotClaimed | Delivery::Refused(_) => {
                 report.unreachable += 1;
                 let next = self.pass_on_unreachable(offer).await?;

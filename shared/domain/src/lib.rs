@@ -10,6 +10,7 @@ pub mod text_enum;
 
 pub mod appointment;
 pub mod business_profile;
+pub mod calendar_links;
 pub mod campaign;
 pub mod consent;
 pub mod handoff;

@@ -8,6 +8,7 @@
 pub mod appointments;
 pub mod availability;
 pub mod business_profile;
+pub mod calendars;
 pub mod campaign_recipients;
 pub mod campaigns;
 pub mod closures;
@@ -26,6 +27,8 @@ pub mod providers;
 pub mod reminders;
 pub mod services;
 pub mod staff_alerts;
+pub mod waitlist;
+pub mod working_hours;
 
 pub use error::StoreError;
 pub use pool::{Pool, connect};

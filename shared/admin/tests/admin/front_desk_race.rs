@@ -27,6 +27,7 @@ fn policy() -> Policy {
         profile: Default::default(),
         marketing: Default::default(),
         no_show_limit: None,
+        links_base: None,
     }
 }
 

@@ -20,6 +20,9 @@ use tower::ServiceExt;
 
 pub const KEY: &str = "test-admin-key-0123456789";
 
+/// Where the API says it is reached (links to calendar feeds).
+pub const PUBLIC_BASE_URL: &str = "https://api.example.com/prod";
+
 /// Every protected operation with a path that exists in a fresh database or not.
 pub const PROTECTED: &[(&str, &str)] = &[
     ("GET", "/api/contacts"),
@@ -42,6 +45,7 @@ pub const PROTECTED: &[(&str, &str)] = &[
     ("POST", "/api/appointments"),
     ("GET", "/api/appointments/day?date=2030-01-01"),
     ("POST", "/api/appointments/1/reschedule"),
+    ("POST", "/api/appointments/1/approve"),
     ("POST", "/api/appointments/1/cancel"),
     ("POST", "/api/appointments/1/no-show"),
     ("GET", "/api/availability"),
@@ -64,9 +68,15 @@ pub const PROTECTED: &[(&str, &str)] = &[
     ("POST", "/api/providers"),
     ("GET", "/api/providers/1"),
     ("PUT", "/api/providers/1"),
+    ("GET", "/api/providers/1/working-hours"),
+    ("PUT", "/api/providers/1/working-hours"),
     ("GET", "/api/closures"),
     ("POST", "/api/closures"),
     ("DELETE", "/api/closures/1"),
+    ("GET", "/api/providers/1/calendar-feeds"),
+    ("POST", "/api/providers/1/calendar-feeds"),
+    ("DELETE", "/api/calendar-feeds/1"),
+    ("GET", "/api/waitlist"),
     ("GET", "/api/openapi.json"),
 ];
 
@@ -124,6 +134,7 @@ impl Admin {
                 quiet: Duration::hours(24),
             },
             business: Default::default(),
+            public_base_url: Some(PUBLIC_BASE_URL.parse().unwrap()),
         }
     }
 

@@ -65,6 +65,7 @@ impl Business {
                 profile: Default::default(),
                 marketing: Default::default(),
                 no_show_limit: None,
+                links_base: None,
             },
         );
         let reminders = Reminders::new(

@@ -69,6 +69,7 @@ impl Clinic {
                 profile: Default::default(),
                 marketing: Default::default(),
                 no_show_limit: None,
+                links_base: None,
             },
         );
         let client = db.pool.get().await.unwrap();

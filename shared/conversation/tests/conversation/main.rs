@@ -1,6 +1,7 @@
 //! The conversation worker's integration tests: one binary, one module per theme.
 
 mod business_questions;
+mod calendar_link;
 mod dialogue;
 mod faults;
 mod fuzz;

@@ -104,6 +104,7 @@ pub fn policy() -> Policy {
         },
         marketing: Default::default(),
         no_show_limit: None,
+        links_base: None,
     }
 }
 

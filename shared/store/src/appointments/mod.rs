@@ -271,6 +271,15 @@ pub async fn reschedule(
     if starts_at < rules.earliest || starts_at > rules.latest {
         return Ok(RescheduleOutcome::OutsideWindow);
     }
+    // One change of the provider's booked time at a time (as in
+    // `book_appointment`): two overlapping visits written at once would
+    // otherwise wait on each other in the exclusion constraint's check.
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(7302, closure_lock_key($1))",
+        &[&provider_id],
+    )
+    .await
+    .map_err(|e| StoreError::query(CONTEXT, e))?;
     // Both slots, always in id order: two opposite swaps cannot deadlock.
     let locked = tx
         .query(

@@ -8,3 +8,4 @@ mod pool;
 mod relay;
 mod scheduling;
 mod scheduling_migration;
+mod waitlist;

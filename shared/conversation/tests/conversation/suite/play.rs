@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use deadpool_postgres::tokio_postgres;
+use deadpool_postgres::{GenericClient, tokio_postgres};
 use smsbot_config::Settings;
 use smsbot_conversation::{
     Conversation, Handoff, InMemoryStaffAlerts, Policy, WeeklyHours, handle_batch,
@@ -20,13 +20,20 @@ use smsbot_conversation::{
 use smsbot_domain::{
     AppointmentId, AppointmentStatus, ConsentSource, ConsentState, ContactId, PhoneNumber,
 };
+use smsbot_domain::{ProviderId, ServiceId};
 use smsbot_nlu::OfflineUnderstander;
 use smsbot_outbox::{Clock, ConsoleSender, ManualClock, Outbox};
-use smsbot_store::appointments::{self, AppointmentFilter, BookingOutcome, BookingRules};
-use smsbot_store::{availability, consent, contacts, handoffs};
+use smsbot_store::appointments::{
+    self, AppointmentFilter, BookingOutcome, BookingRequest, BookingRules,
+};
+use smsbot_store::availability::{self, NewSlot, Wanted};
+use smsbot_store::closures::{self, NewClosure};
+use smsbot_store::providers::{self, ProviderFields};
+use smsbot_store::services::{self, ServiceFields};
+use smsbot_store::{consent, contacts, handoffs};
 use smsbot_test_support::TestDatabase;
 
-use super::script::{Expect, Outcome, Script, Setup, Step};
+use super::script::{Booking, Expect, Outcome, Script, Setup, Step};
 use crate::support::{event, record};
 
 /// The customer of every conversation.
@@ -208,6 +215,46 @@ fn settings(setup: &Setup) -> Result<Settings, String> {
     Settings::from_vars(&vars).map_err(|e| e.to_string())
 }
 
+/// Books what a setup line says for `contact`, through the engine.
+async fn book(
+    tx: &impl GenericClient,
+    contact: ContactId,
+    booking: &Booking,
+    wanted: Wanted,
+    at: DateTime<Utc>,
+    rules: &BookingRules,
+) -> Result<AppointmentId, String> {
+    let store = |e: smsbot_store::StoreError| e.to_string();
+    let said = booking.describe();
+    let slot = availability::open_near(tx, wanted, at, at + Duration::seconds(1), at, 1)
+        .await
+        .map_err(store)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            format!(
+                "line {}: nothing open for {said} (outside the hours, taken, too long to fit, \
+                 not done by that provider, or a provider doing several services and none named with `for`)",
+                booking.line
+            )
+        })?;
+    let request = BookingRequest {
+        contact_id: contact,
+        slot_id: slot.id,
+        service_id: wanted.service,
+    };
+    match appointments::book_service(tx, &request, rules)
+        .await
+        .map_err(store)?
+    {
+        BookingOutcome::Booked(a) => Ok(a.id),
+        other => Err(format!(
+            "line {}: booking {said} in the setup: {other:?}",
+            booking.line
+        )),
+    }
+}
+
 fn local(tz: Tz, at: NaiveDateTime) -> Result<DateTime<Utc>, String> {
     tz.from_local_datetime(&at)
         .earliest()
@@ -218,10 +265,132 @@ fn local(tz: Tz, at: NaiveDateTime) -> Result<DateTime<Utc>, String> {
 /// The database as the setup describes it, and what the check needs to know.
 struct World {
     customer: ContactId,
-    /// The customer's appointments from the setup, with their local times.
-    held: Vec<(AppointmentId, NaiveDateTime)>,
+    /// The customer's appointments from the setup, as the setup says them.
+    held: Vec<(AppointmentId, Booking)>,
+    /// The customer's past visits, which stay completed.
+    visited: Vec<(AppointmentId, Booking)>,
     opted_out: bool,
 }
+
+/// The providers and services a setup declares, as stored.
+struct Catalog {
+    providers: Vec<(ProviderId, String)>,
+    services: Vec<(ServiceId, String)>,
+    /// Who offers what, as declared (the default provider: everything).
+    offers: Vec<(ProviderId, ServiceId)>,
+}
+
+impl Catalog {
+    fn provider(&self, name: &str) -> Result<ProviderId, String> {
+        self.providers
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(id, _)| *id)
+            .ok_or_else(|| format!("no provider {name:?}"))
+    }
+
+    fn service(&self, name: &str) -> Result<ServiceId, String> {
+        self.services
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(id, _)| *id)
+            .ok_or_else(|| format!("no service {name:?}"))
+    }
+
+    /// What a setup line wants: the service and provider it names.
+    fn wanted(&self, booking: &Booking) -> Result<Wanted, String> {
+        Ok(Wanted {
+            service: booking
+                .service
+                .as_deref()
+                .map(|s| self.service(s))
+                .transpose()?,
+            provider: booking
+                .provider
+                .as_deref()
+                .map(|p| self.provider(p))
+                .transpose()?,
+        })
+    }
+}
+
+/// Adds the declared services and providers (through the store, as the
+/// admin API does); none declared: the default provider, as before.
+async fn catalog(db: &TestDatabase, setup: &Setup, now: DateTime<Utc>) -> Result<Catalog, String> {
+    let store = |e: smsbot_store::StoreError| e.to_string();
+    let client = db.pool.get().await.map_err(|e| e.to_string())?;
+    let mut services = Vec::new();
+    for s in &setup.services {
+        let fields = ServiceFields {
+            name: &s.name,
+            duration_minutes: s.minutes,
+            buffer_before_minutes: s.before,
+            buffer_after_minutes: s.after,
+            price_cents: None,
+            description: None,
+            active: s.active,
+        };
+        let created = services::create(&client, &fields, now)
+            .await
+            .map_err(store)?;
+        services.push((created.id, s.name.clone()));
+    }
+    let catalog = Catalog {
+        providers: Vec::new(),
+        services,
+        offers: Vec::new(),
+    };
+    let declared: Vec<(String, Vec<ServiceId>, bool)> = if setup.providers.is_empty() {
+        let all = catalog.services.iter().map(|(id, _)| *id).collect();
+        vec![(DEFAULT_PROVIDER.to_owned(), all, true)]
+    } else {
+        setup
+            .providers
+            .iter()
+            .map(|p| {
+                let offered = p
+                    .services
+                    .iter()
+                    .map(|s| catalog.service(s))
+                    .collect::<Result<_, _>>()?;
+                Ok((p.name.clone(), offered, p.active))
+            })
+            .collect::<Result<_, String>>()?
+    };
+    let mut catalog = catalog;
+    for (name, offered, active) in declared {
+        let fields = ProviderFields {
+            name: &name,
+            active,
+            service_ids: &offered,
+        };
+        let saved = if setup.providers.is_empty() {
+            // As before services: the provider there is, or a new one.
+            let id = availability::ensure_provider(&client, &name)
+                .await
+                .map_err(store)?;
+            providers::set_services(&db.pool, id, &offered, now)
+                .await
+                .map_err(store)?
+        } else {
+            providers::create(&db.pool, &fields, now)
+                .await
+                .map_err(store)?
+        };
+        let id = match saved {
+            providers::Saved::Provider(p) => p.id,
+            other => return Err(format!("adding the provider {name:?}: {other:?}")),
+        };
+        catalog
+            .offers
+            .extend(offered.iter().map(|service| (id, *service)));
+        catalog.providers.push((id, name));
+    }
+    Ok(catalog)
+}
+
+/// The default provider of a setup that declares none.
+const DEFAULT_PROVIDER: &str = "Front desk";
 
 impl World {
     async fn build(
@@ -230,31 +399,34 @@ impl World {
         tz: Tz,
         now: DateTime<Utc>,
     ) -> Result<Self, String> {
-        let hours = WeeklyHours::parse(&setup.hours).map_err(|e| e.to_string())?;
-        let slots: Vec<_> = hours
-            .slots(
-                tz,
-                setup.now.date(),
-                5,
-                Duration::minutes(setup.slot_minutes),
-                1,
-            )
-            .into_iter()
-            .filter(|s| {
-                !setup
-                    .closed
-                    .contains(&s.starts_at.with_timezone(&tz).date_naive())
-            })
-            .collect();
+        let catalog = catalog(db, setup, now).await?;
+        let length = Duration::minutes(setup.slot_minutes);
+        let open_on = |hours: &str| -> Result<Vec<NewSlot>, String> {
+            let hours = WeeklyHours::parse(hours).map_err(|e| e.to_string())?;
+            Ok(hours
+                .slots(tz, setup.now.date(), 5, length, 1)
+                .into_iter()
+                .filter(|s| {
+                    !setup
+                        .closed
+                        .contains(&s.starts_at.with_timezone(&tz).date_naive())
+                })
+                .collect())
+        };
         let mut client = db.pool.get().await.map_err(|e| e.to_string())?;
         let tx = client.transaction().await.map_err(|e| e.to_string())?;
         let store = |e: smsbot_store::StoreError| e.to_string();
-        let provider = availability::ensure_provider(&tx, "Front desk")
-            .await
-            .map_err(store)?;
-        availability::insert_missing(&tx, provider, &slots)
-            .await
-            .map_err(store)?;
+        for (id, name) in &catalog.providers {
+            let own = setup
+                .providers
+                .iter()
+                .find(|p| p.name == *name)
+                .and_then(|p| p.hours.as_deref());
+            let slots = open_on(own.unwrap_or(&setup.hours))?;
+            availability::insert_missing(&tx, *id, &slots)
+                .await
+                .map_err(store)?;
+        }
         let phone = |p: &str| PhoneNumber::parse_e164(p).map_err(|e| e.to_string());
         let customer = contacts::find_or_create_by_phone(&tx, &phone(CUSTOMER)?)
             .await
@@ -262,6 +434,61 @@ impl World {
         let someone_else = contacts::find_or_create_by_phone(&tx, &phone(SOMEONE_ELSE)?)
             .await
             .map_err(store)?;
+
+        // Past visits first: a slot of their own in the past, booked, and
+        // completed below.
+        let mut visited = Vec::new();
+        for visit in &setup.visited {
+            let at = local(tz, visit.at)?;
+            let mut wanted = catalog.wanted(visit)?;
+            let provider = match wanted.provider {
+                Some(p) => p,
+                None => catalog
+                    .providers
+                    .iter()
+                    .map(|(id, _)| *id)
+                    .find(|p| {
+                        wanted
+                            .service
+                            .is_none_or(|s| catalog.offers.contains(&(*p, s)))
+                    })
+                    .ok_or_else(|| format!("visited: nobody does {}", visit.describe()))?,
+            };
+            wanted.provider = Some(provider);
+            let minutes = setup
+                .services
+                .iter()
+                .find(|s| {
+                    visit
+                        .service
+                        .as_deref()
+                        .is_some_and(|v| v.eq_ignore_ascii_case(&s.name))
+                })
+                .map_or(setup.slot_minutes, |s| i64::from(s.minutes));
+            let count =
+                i32::try_from((minutes + setup.slot_minutes - 1) / setup.slot_minutes.max(1))
+                    .map_err(|e| e.to_string())?;
+            let slots: Vec<NewSlot> = (0..count)
+                .map(|i| NewSlot {
+                    starts_at: at + length * i,
+                    ends_at: at + length * (i + 1),
+                    capacity: 1,
+                })
+                .collect();
+            availability::insert_missing(&tx, provider, &slots)
+                .await
+                .map_err(store)?;
+            let rules = BookingRules {
+                earliest: at - Duration::days(1),
+                latest: now + Duration::weeks(6),
+                max_open: 100,
+                now: at - Duration::days(1),
+            };
+            let id = book(&tx, customer, visit, wanted, at, &rules).await?;
+            visited.push((id, visit.clone()));
+        }
+        appointments::complete_past(&tx, now).await.map_err(store)?;
+
         // Setup may place appointments anywhere in the coming weeks.
         let rules = BookingRules {
             earliest: now,
@@ -273,31 +500,30 @@ impl World {
         let bookings = setup
             .taken
             .iter()
-            .map(|at| (someone_else, at))
-            .chain(setup.appointments.iter().map(|at| (customer, at)));
-        for (contact, at) in bookings {
-            let starts = local(tz, *at)?;
-            let slot = availability::open_near(
-                &tx,
-                Default::default(),
-                starts,
-                starts + Duration::seconds(1),
-                starts,
-                1,
-            )
-            .await
-            .map_err(store)?
-            .into_iter()
-            .next()
-            .ok_or_else(|| format!("no open slot at {at} (outside the hours, or taken)"))?;
-            match appointments::book(&tx, contact, slot.id, &rules)
-                .await
-                .map_err(store)?
-            {
-                BookingOutcome::Booked(a) if contact == customer => held.push((a.id, *at)),
-                BookingOutcome::Booked(_) => {}
-                other => return Err(format!("booking {at} in the setup: {other:?}")),
+            .map(|b| (someone_else, b))
+            .chain(setup.appointments.iter().map(|b| (customer, b)));
+        for (contact, booking) in bookings {
+            let wanted = catalog.wanted(booking)?;
+            let at = local(tz, booking.at)?;
+            let id = book(&tx, contact, booking, wanted, at, &rules).await?;
+            if contact == customer {
+                held.push((id, booking.clone()));
             }
+        }
+        // Closures last: one may fall on an appointment set up.
+        for closure in &setup.closures {
+            let provider_id = closure
+                .provider
+                .as_deref()
+                .map(|p| catalog.provider(p))
+                .transpose()?;
+            let closure = NewClosure {
+                provider_id,
+                starts_at: local(tz, closure.from)?,
+                ends_at: local(tz, closure.to)?,
+                reason: "closed in the script".to_owned(),
+            };
+            closures::add(&tx, &closure).await.map_err(store)?;
         }
         if setup.opted_out {
             consent::set_consent(
@@ -314,6 +540,7 @@ impl World {
         Ok(Self {
             customer,
             held,
+            visited,
             opted_out: setup.opted_out,
         })
     }
@@ -346,39 +573,78 @@ impl World {
             .await
             .map_err(|e| fail(e.to_string()))?;
         let as_local = |at: DateTime<Utc>| at.with_timezone(&tz).naive_local();
-        let show = |status: AppointmentStatus, at: NaiveDateTime| {
-            format!("{} {}", status.as_str(), at.format("%a %b %-d %-I:%M %p"))
+        let provider_names: HashMap<ProviderId, String> = providers::list(&client)
+            .await
+            .map_err(|e| fail(e.to_string()))?
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect();
+        let service_rows: HashMap<i64, (String, i64)> = services::list(&client)
+            .await
+            .map_err(|e| fail(e.to_string()))?
+            .into_iter()
+            .map(|s| (s.id.get(), (s.name, i64::from(s.duration_minutes))))
+            .collect();
+        let found: Vec<Found> = found
+            .iter()
+            .map(|a| {
+                let service = a.service_id.and_then(|id| service_rows.get(&id));
+                Found {
+                    id: a.id,
+                    status: a.status,
+                    at: as_local(a.starts_at),
+                    provider: provider_names
+                        .get(&a.provider_id)
+                        .cloned()
+                        .unwrap_or_default(),
+                    service: service.map(|(name, _)| name.clone()),
+                    lasts: (a.ends_at - a.starts_at).num_minutes(),
+                    should_last: service.map(|(_, minutes)| *minutes),
+                }
+            })
+            .collect();
+        let show = |status: AppointmentStatus, booking: &Booking| {
+            format!("{} {}", status.as_str(), booking.describe())
         };
 
         // What the script says the appointments are at the end.
-        let mut expected_held: HashMap<AppointmentId, (AppointmentStatus, NaiveDateTime)> = self
+        let mut expected_held: HashMap<AppointmentId, (AppointmentStatus, Booking)> = self
             .held
             .iter()
-            .map(|(id, at)| (*id, (AppointmentStatus::Booked, *at)))
+            .map(|(id, b)| (*id, (AppointmentStatus::Booked, b.clone())))
+            .chain(
+                self.visited
+                    .iter()
+                    .map(|(id, b)| (*id, (AppointmentStatus::Completed, b.clone()))),
+            )
             .collect();
-        let mut expected_new: Vec<(AppointmentStatus, NaiveDateTime)> = Vec::new();
-        let held_at =
-            |at: NaiveDateTime| self.held.iter().find(|(_, t)| *t == at).map(|(id, _)| *id);
-        let mut service = !self.opted_out;
+        let mut expected_new: Vec<(AppointmentStatus, Booking)> = Vec::new();
+        let held_at = |at: NaiveDateTime| {
+            self.held
+                .iter()
+                .find(|(_, b)| b.at == at)
+                .map(|(id, _)| *id)
+        };
+        let mut service_consent = !self.opted_out;
         let mut marketing: Option<bool> = None;
         let mut with_staff = false;
         for outcome in &script.outcomes {
             match outcome {
                 Outcome::NothingChanged => {}
-                Outcome::Booked(at) => expected_new.push((AppointmentStatus::Booked, *at)),
-                Outcome::Cancelled(at) => match held_at(*at) {
+                Outcome::Booked(b) => expected_new.push((AppointmentStatus::Booked, b.clone())),
+                Outcome::Cancelled(b) => match held_at(b.at) {
                     Some(id) => {
-                        expected_held.insert(id, (AppointmentStatus::Cancelled, *at));
+                        expected_held.insert(id, (AppointmentStatus::Cancelled, b.clone()));
                     }
-                    None => expected_new.push((AppointmentStatus::Cancelled, *at)),
+                    None => expected_new.push((AppointmentStatus::Cancelled, b.clone())),
                 },
                 Outcome::Moved(from, to) => {
                     let id = held_at(*from).ok_or_else(|| {
                         fail(format!("moved: the setup has no appointment at {from}"))
                     })?;
-                    expected_held.insert(id, (AppointmentStatus::Booked, *to));
+                    expected_held.insert(id, (AppointmentStatus::Booked, to.clone()));
                 }
-                Outcome::ServiceConsent(on) => service = *on,
+                Outcome::ServiceConsent(on) => service_consent = *on,
                 Outcome::MarketingConsent(on) => marketing = Some(*on),
                 Outcome::WithStaff => with_staff = true,
             }
@@ -386,33 +652,67 @@ impl World {
 
         let mut problems = Vec::new();
         let mut actual_new = Vec::new();
-        for a in &found {
-            let now = (a.status, as_local(a.starts_at));
-            match expected_held.remove(&a.id) {
-                Some(want) if want == now => {}
-                Some(want) => problems.push(format!(
+        for got in &found {
+            if let Some(should) = got.should_last
+                && got.lasts != should
+            {
+                problems.push(format!(
+                    "{} lasts {} minutes, not {should}",
+                    got.describe(),
+                    got.lasts
+                ));
+            }
+            let set_up = self
+                .held
+                .iter()
+                .chain(&self.visited)
+                .find(|(id, _)| *id == got.id)
+                .map(|(_, b)| b);
+            match expected_held.remove(&got.id) {
+                // Moving keeps what the visit is for.
+                Some(_) if set_up.is_some_and(|b| !got.is_for(b.service.as_deref())) => {
+                    problems.push(format!(
+                        "the appointment set up as {} is now {}",
+                        set_up.map(Booking::describe).unwrap_or_default(),
+                        got.describe()
+                    ));
+                }
+                Some((status, want)) if got.matches(status, &want) => {}
+                Some((status, want)) => problems.push(format!(
                     "the appointment set up at {} is {}, expected {}",
-                    self.held
-                        .iter()
-                        .find(|(id, _)| *id == a.id)
-                        .map(|(_, t)| t.format("%a %b %-d %-I:%M %p").to_string())
+                    set_up
+                        .map(|b| b.at.format("%a %b %-d %-I:%M %p").to_string())
                         .unwrap_or_default(),
-                    show(now.0, now.1),
-                    show(want.0, want.1)
+                    got.describe(),
+                    show(status, &want)
                 )),
-                None => actual_new.push(now),
+                None => actual_new.push(got),
             }
         }
-        for want in &expected_new {
-            match actual_new.iter().position(|got| got == want) {
+        for (status, want) in &expected_new {
+            match actual_new.iter().position(|got| got.matches(*status, want)) {
                 Some(i) => {
                     actual_new.remove(i);
                 }
-                None => problems.push(format!("expected {}, not found", show(want.0, want.1))),
+                None => problems.push(format!(
+                    "expected {}, not found{}",
+                    show(*status, want),
+                    match actual_new.as_slice() {
+                        [] => String::new(),
+                        others => format!(
+                            " (there is {})",
+                            others
+                                .iter()
+                                .map(|o| o.describe())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    }
+                )),
             }
         }
         for extra in actual_new {
-            problems.push(format!("unexpected: {}", show(extra.0, extra.1)));
+            problems.push(format!("unexpected: {}", extra.describe()));
         }
 
         let status = consent::status_of(&client, self.customer, false)
@@ -420,11 +720,15 @@ impl World {
             .map_err(|e| fail(e.to_string()))?
             .ok_or_else(|| fail("the customer is gone".to_owned()))?;
         let opted_in = |s: Option<ConsentState>| s == Some(ConsentState::OptedIn);
-        if opted_in(status.service.state) != service {
+        if opted_in(status.service.state) != service_consent {
             problems.push(format!(
                 "service consent is {:?}, expected {}",
                 status.service.state,
-                if service { "opted in" } else { "opted out" }
+                if service_consent {
+                    "opted in"
+                } else {
+                    "opted out"
+                }
             ));
         }
         let marketing = marketing.unwrap_or(false);
@@ -451,5 +755,53 @@ impl World {
         } else {
             Err(fail(format!("at the end: {}", problems.join("; "))))
         }
+    }
+}
+
+/// One of the customer's appointments at the end, as the check reads it.
+struct Found {
+    id: AppointmentId,
+    status: AppointmentStatus,
+    at: NaiveDateTime,
+    provider: String,
+    service: Option<String>,
+    /// Its length in minutes, and its service's.
+    lasts: i64,
+    should_last: Option<i64>,
+}
+
+impl Found {
+    fn describe(&self) -> String {
+        let service = self
+            .service
+            .as_deref()
+            .map(|s| format!(" for {s}"))
+            .unwrap_or_default();
+        format!(
+            "{} {} with {}{service}",
+            self.status.as_str(),
+            self.at.format("%a %b %-d %-I:%M %p"),
+            self.provider
+        )
+    }
+
+    /// Whether it is for `service` (when one is said).
+    fn is_for(&self, service: Option<&str>) -> bool {
+        service.is_none_or(|s| {
+            self.service
+                .as_deref()
+                .is_some_and(|mine| mine.eq_ignore_ascii_case(s))
+        })
+    }
+
+    /// Whether it is what `want` says, in that status.
+    fn matches(&self, status: AppointmentStatus, want: &Booking) -> bool {
+        self.status == status
+            && self.at == want.at
+            && want
+                .provider
+                .as_deref()
+                .is_none_or(|p| p.eq_ignore_ascii_case(&self.provider))
+            && self.is_for(want.service.as_deref())
     }
 }
