@@ -152,11 +152,7 @@ BEGIN
         outcome := 'closed';
         RETURN;
     END IF;
-    IF EXISTS (SELECT 1 FROM appointments a
-                WHERE a.provider_id = s.provider_id AND a.status = 'booked'
-                  AND a.slot_id <> s.id AND a.id IS DISTINCT FROM moving
-                  AND tstzrange(a.blocked_from, a.blocked_until)
-                      && tstzrange(slot_fit.blocked_from, slot_fit.blocked_until)) THEN
+    IF overlaps_other_slots(s, slot_fit.blocked_from, slot_fit.blocked_until, moving) THEN
         outcome := 'overlaps';
         RETURN;
     END IF;
@@ -223,6 +219,14 @@ BEGIN
     -- visits in different slots inserted at once would deadlock in the
     -- exclusion constraint's check. From here to commit, no round trip.
     PERFORM pg_advisory_xact_lock(7302, closure_lock_key(fit.provider));
+    -- A booking of another slot that committed since the fit was read: under
+    -- the lock nothing else can, so the insert below never meets the
+    -- slots' exclusion constraint (left as the last line of defence).
+    IF overlaps_other_slots((SELECT s FROM availability_slots s WHERE s.id = book_appointment.slot_id),
+                            fit.blocked_from, fit.blocked_until, NULL) THEN
+        outcome := 'overlaps';
+        RETURN;
+    END IF;
     SELECT s.booked_count, s.capacity INTO booked, capacity
       FROM availability_slots s WHERE s.id = book_appointment.slot_id FOR UPDATE;
     IF booked >= capacity THEN
@@ -236,17 +240,11 @@ BEGIN
         outcome := 'held';
         RETURN;
     END IF;
-    BEGIN
-        INSERT INTO appointments (contact_id, slot_id, service_id, provider_id, starts_at,
-                                  ends_at, blocked_from, blocked_until)
-        VALUES (contact, book_appointment.slot_id, fit.service_id, fit.provider,
-                fit.starts_at, fit.ends_at, fit.blocked_from, fit.blocked_until)
-        RETURNING id INTO appointment_id;
-    EXCEPTION WHEN exclusion_violation THEN
-        -- Another slot's booking reaching over this time committed first.
-        outcome := 'overlaps';
-        RETURN;
-    END;
+    INSERT INTO appointments (contact_id, slot_id, service_id, provider_id, starts_at,
+                              ends_at, blocked_from, blocked_until)
+    VALUES (contact, book_appointment.slot_id, fit.service_id, fit.provider,
+            fit.starts_at, fit.ends_at, fit.blocked_from, fit.blocked_until)
+    RETURNING id INTO appointment_id;
     INSERT INTO appointment_events (appointment_id, kind, to_slot_id)
     VALUES (appointment_id, 'booked', book_appointment.slot_id);
     -- The contact's own hold on this slot (live or run out but not yet

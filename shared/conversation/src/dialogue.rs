@@ -35,7 +35,7 @@ use crate::reference::{self, Match, Picked};
 use crate::replies;
 use crate::short_answer::{self, ShortAnswer};
 use crate::state::{Listed, Offer, Purpose, State};
-use crate::visit::{Catalog, NamedProvider, NamedService, Visit};
+use crate::visit::{Catalog, NamedProvider, NamedService, ProviderWish, Visit};
 use crate::window::{names_a_time, search_window};
 
 pub struct Step<'a, C> {
@@ -96,6 +96,7 @@ async fn load_catalog(db: &impl GenericClient) -> Result<Catalog, StoreError> {
         .map(|s| NamedService {
             id: s.id,
             name: s.name,
+            minutes: s.duration_minutes,
         })
         .collect();
     let providers = providers::list(db)
@@ -236,6 +237,20 @@ impl<C: GenericClient> Step<'_, C> {
         self.catalog.get_or_try_init(|| load_catalog(self.db)).await
     }
 
+    /// "When is my appointment", or "when is my checkup again?" (a service's
+    /// name for the appointment).
+    async fn asks_own_appointments(&self) -> Result<bool, StoreError> {
+        if own_appointments::asked(self.text) {
+            return Ok(true);
+        }
+        if !phrases::normalise(self.text).iter().any(|w| w == "my") {
+            return Ok(false);
+        }
+        let catalog = self.catalog().await?;
+        Ok(!catalog.services_named(self.text).is_empty()
+            && own_appointments::asked(&catalog.generic(self.text)))
+    }
+
     /// The visit this message asks for: what was chosen before, with what
     /// the message names.
     async fn visit_now(&self) -> Result<Visit, StoreError> {
@@ -253,10 +268,20 @@ impl<C: GenericClient> Step<'_, C> {
                     provider: visit.provider,
                 }
             }
-            Purpose::Reschedule { appointment } => Wanted {
-                service: appointments::service_of(self.db, appointment.appointment_id).await?,
-                provider: None,
-            },
+            // The same service, with the same provider unless the message
+            // names another (or anyone).
+            Purpose::Reschedule { appointment } => {
+                let kept = appointments::visit_of(self.db, appointment.appointment_id).await?;
+                let provider = match self.catalog().await?.provider_wished(self.text) {
+                    ProviderWish::Named(named) => Some(named),
+                    ProviderWish::Anyone => None,
+                    ProviderWish::Unsaid => kept.map(|(_, provider)| provider),
+                };
+                Wanted {
+                    service: kept.and_then(|(service, _)| service),
+                    provider,
+                }
+            }
         })
     }
 
@@ -300,17 +325,15 @@ impl<C: GenericClient> Step<'_, C> {
         if let State::ReminderSent { appointment } = state {
             return self.on_reminder(appointment, u).await;
         }
-        if let State::ChoosingService { asked } = &state {
-            // "Cleaning", "a checkup w dr lee": the request asked before, for that.
-            if let Some(next) = self.service_chosen(asked).await? {
-                return Ok(next);
-            }
-            // Not a service, nor anything else it could mean: ask again.
-            if u.confidence < self.policy.min_confidence || u.intent == Intent::Select {
-                let catalog = self.catalog().await?;
-                let names: Vec<&str> = catalog.services.iter().map(|s| s.name.as_str()).collect();
-                return Ok(say(state.clone(), replies::which_service(&names)));
-            }
+        if let State::ChoosingService { asked } = &state
+            && let Some(next) = self.on_service_question(&state, asked, u).await?
+        {
+            return Ok(next);
+        }
+        // "Actually make it a checkup", "can I see Alex instead": the times
+        // being talked about, for that.
+        if let Some(next) = self.visit_changed(&state, u).await? {
+            return Ok(next);
         }
         let answered = in_context(&state, self.text, u);
         let u = answered.as_ref().unwrap_or(u);
@@ -385,7 +408,7 @@ impl<C: GenericClient> Step<'_, C> {
         // After a reminder, "just confirming my appt" confirms it.
         let confirms_reminder =
             matches!(state, State::ReminderSent { .. }) && u.intent == Intent::Affirm;
-        if own_appointments::asked(self.text) && !confirms_reminder {
+        if self.asks_own_appointments().await? && !confirms_reminder {
             let upcoming = self.upcoming().await?;
             let list = replies::appointment_list(&upcoming, self.tz());
             return Ok(Some(say(state.clone(), list)));
@@ -833,6 +856,24 @@ impl<C: GenericClient> Step<'_, C> {
                 }
             }
         }
+        // "Checkup with Alex" where only Dr. Lee does them: say so, offer anyone.
+        if let (Some(provider), Some(service)) = (visit.provider, visit.service)
+            && !catalog.offers(provider, service)
+            && let (Some(p), Some(s)) = (catalog.provider(provider), catalog.service(service))
+        {
+            let who: Vec<&str> = catalog
+                .providers
+                .iter()
+                .filter(|other| other.services.contains(&service))
+                .map(|other| other.name.as_str())
+                .collect();
+            let not_theirs = replies::provider_does_not_offer(&p.name, &s.name, &who);
+            note = Some(match note {
+                Some(before) => format!("{before} {not_theirs}"),
+                None => not_theirs,
+            });
+            visit.provider = None;
+        }
         let wanted = Wanted {
             service: visit.service,
             provider: visit.provider,
@@ -844,10 +885,99 @@ impl<C: GenericClient> Step<'_, C> {
         Ok(next.remembering(visit))
     }
 
+    /// A message while "what is the visit for?" is pending: the service
+    /// named, or the question again (told apart by how long each takes), or
+    /// nothing booked for "nvm". `None` for a new request, taken as it comes.
+    async fn on_service_question(
+        &self,
+        state: &State,
+        asked: &str,
+        u: &Understanding,
+    ) -> Result<Option<Next>, StoreError> {
+        if let Some(next) = self.service_chosen(asked, u).await? {
+            return Ok(Some(next));
+        }
+        let catalog = self.catalog().await?;
+        let named = catalog.services_named(self.text);
+        if named.len() > 1 {
+            let names: Vec<&str> = named
+                .iter()
+                .filter_map(|id| catalog.service(*id))
+                .map(|s| s.name.as_str())
+                .collect();
+            return Ok(Some(say(
+                state.clone(),
+                replies::one_service_at_a_time(&names),
+            )));
+        }
+        let confident = u.confidence >= self.policy.min_confidence;
+        Ok(match u.intent {
+            Intent::Cancel | Intent::Reschedule | Intent::MyAppointments | Intent::Help
+                if confident =>
+            {
+                None
+            }
+            // "nvm", "forget it": let it go ("not sure" is no answer: ask again).
+            _ if phrases::letting_go(self.text) => {
+                Some(say(State::Idle, replies::nothing_booked()))
+            }
+            _ => {
+                let services: Vec<(&str, i32)> = catalog
+                    .services
+                    .iter()
+                    .map(|s| (s.name.as_str(), s.minutes))
+                    .collect();
+                Some(say(state.clone(), replies::which_service_again(&services)))
+            }
+        })
+    }
+
+    /// Offers or a time pending for a booking, and the message names
+    /// another service or provider: the same times, for that. `None` when
+    /// nothing is pending or the message changes neither.
+    async fn visit_changed(
+        &self,
+        state: &State,
+        u: &Understanding,
+    ) -> Result<Option<Next>, StoreError> {
+        let tz = self.tz();
+        let discussed = match state {
+            State::OfferedSlots {
+                purpose: Purpose::Book,
+                offers,
+            } => Discussed::offers(offers, tz),
+            State::AwaitingConfirmation {
+                purpose: Purpose::Book,
+                offer,
+            } => Some(Discussed::at(offer.starts_at, tz)),
+            _ => return Ok(None),
+        };
+        if self.visit_now().await? == self.visit {
+            return Ok(None);
+        }
+        let mut wanted = u.clone();
+        if let Some(discussed) = discussed {
+            let names_day = u.date.is_some() || u.date_range.is_some();
+            let names_hour = u.time.is_some() || u.time_range.is_some();
+            if names_day || names_hour {
+                wanted = corrections::keep(u, &discussed);
+            } else {
+                // Only the visit changed: the same day and hour.
+                wanted.date = Some(discussed.day);
+                wanted.time = discussed.time;
+            }
+        }
+        self.offer(Purpose::Book, &wanted, None).await.map(Some)
+    }
+
     /// The answer to "what is the visit for?": the request asked before,
     /// now for the service named (and the provider, if either message
     /// named one).
-    async fn service_chosen(&self, asked: &str) -> Result<Option<Next>, StoreError> {
+    async fn service_chosen(
+        &self,
+        asked: &str,
+        u: &Understanding,
+    ) -> Result<Option<Next>, StoreError> {
         let catalog = self.catalog().await?;
         if catalog.service_named(self.text).is_none() {
             return Ok(None);
@@ -856,7 +986,16 @@ impl<C: GenericClient> Step<'_, C> {
             .visit
             .updated_by(catalog, asked)
             .updated_by(catalog, self.text);
-        let request = understand(asked, self.now.with_timezone(&self.tz()));
+        // "cleaning, but 11 not 10": the answer's day or hour wins.
+        let mut request = understand(asked, self.now.with_timezone(&self.tz()));
+        if u.time.is_some() || u.time_range.is_some() {
+            request.time = u.time;
+            request.time_range = u.time_range;
+        }
+        if u.date.is_some() || u.date_range.is_some() {
+            request.date = u.date;
+            request.date_range = u.date_range;
+        }
         let wanted = Wanted {
             service: visit.service,
             provider: visit.provider,

@@ -198,6 +198,34 @@ pub const WEEKDAYS: &[&str] = &[
     "sun",
 ];
 
+/// "Nvm", "never mind", "forget it", "no thanks": the customer drops what
+/// they were asked about.
+pub fn letting_go(text: &str) -> bool {
+    const FILLER: &[&str] = &[
+        "ok", "okay", "oh", "hmm", "thx", "thanks", "then", "lol", "haha", "actually", "pls",
+        "please", "sorry",
+    ];
+    let words = normalise(text);
+    let said: Vec<&str> = words
+        .iter()
+        .map(String::as_str)
+        .filter(|w| !FILLER.contains(w))
+        .collect();
+    let said = said.join(" ");
+    let whole = words.join(" ");
+    [
+        "nvm",
+        "nevermind",
+        "never mind",
+        "forget it",
+        "no thanks",
+        "no thank you",
+        "dont bother",
+    ]
+    .iter()
+    .any(|phrase| *phrase == said || *phrase == whole)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +249,26 @@ mod tests {
                 .filter(|&end| matches("call me back?", &words[..end], no_classes))
                 .collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn letting_go_is_said_in_a_few_words_and_not_sure_is_not_it() {
+        for text in [
+            "nvm",
+            "Nevermind",
+            "never mind thx",
+            "ok forget it",
+            "no thanks",
+        ] {
+            assert!(letting_go(text), "{text:?}");
+        }
+        for text in [
+            "hmm not sure tbh",
+            "no",
+            "cleaning",
+            "nvm the cleaning, a checkup",
+        ] {
+            assert!(!letting_go(text), "{text:?}");
+        }
     }
 }

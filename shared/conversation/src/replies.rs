@@ -102,6 +102,41 @@ pub fn which_service(names: &[&str]) -> String {
     format!("Sure! What is the visit for: {list}?")
 }
 
+/// "What is the visit for?" asked again, with how long each takes.
+pub fn which_service_again(services: &[(&str, i32)]) -> String {
+    let list = services
+        .iter()
+        .map(|(name, minutes)| format!("{name} ({minutes} min)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("Which visit would you like: {list}? Just reply with its name.")
+}
+
+/// "Nvm" while asked what the visit is for.
+pub fn nothing_booked() -> &'static str {
+    "No problem, nothing is booked. Text me anytime."
+}
+
+/// Several services named at once.
+pub fn one_service_at_a_time(names: &[&str]) -> String {
+    format!(
+        "I can book one visit at a time: which first, {}?",
+        names.join(" or ")
+    )
+}
+
+/// The provider asked for does not offer the service; `who` do.
+pub fn provider_does_not_offer(provider: &str, service: &str, who: &[&str]) -> String {
+    match who {
+        [] => format!("{provider} doesn't do {service} visits."),
+        [one] => format!("{provider} doesn't do {service} visits, {one} does."),
+        many => format!(
+            "{provider} doesn't do {service} visits; {} do.",
+            many.join(", ")
+        ),
+    }
+}
+
 /// A service taken from the customer's last booking, said so they can change it.
 pub fn as_last_time(service: &str) -> String {
     format!("Same as last time: {service} (just say if not).")

@@ -26,6 +26,8 @@ pub struct Visit {
 pub struct NamedService {
     pub id: ServiceId,
     pub name: String,
+    /// How long the visit takes, to tell services apart when asked.
+    pub minutes: i32,
 }
 
 /// A provider as the conversation names it, with what they offer.
@@ -98,17 +100,49 @@ impl Catalog {
 
     /// The one service the text names, if it names exactly one.
     pub fn service_named(&self, text: &str) -> Option<ServiceId> {
-        let words = words(text);
-        let named: Vec<ServiceId> = self
-            .services
-            .iter()
-            .filter(|s| names(&words, &s.name, &self.services))
-            .map(|s| s.id)
-            .collect();
-        match named.as_slice() {
+        match self.services_named(text).as_slice() {
             [one] => Some(*one),
             _ => None,
         }
+    }
+
+    /// Every service the text names.
+    pub fn services_named(&self, text: &str) -> Vec<ServiceId> {
+        let words = words(text);
+        self.services
+            .iter()
+            .filter(|s| names(&words, &s.name, &self.services))
+            .map(|s| s.id)
+            .collect()
+    }
+
+    /// The text with each word naming a service written "appointment", so
+    /// "when is my checkup again?" reads as a question about one's own
+    /// appointments.
+    pub fn generic(&self, text: &str) -> String {
+        let words = words(text);
+        words
+            .iter()
+            .map(|w| {
+                let one = std::slice::from_ref(w);
+                if self
+                    .services
+                    .iter()
+                    .any(|s| names(one, &s.name, &self.services))
+                {
+                    "appointment"
+                } else {
+                    w.as_str()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Whether `provider` offers `service`.
+    pub fn offers(&self, provider: ProviderId, service: ServiceId) -> bool {
+        self.provider(provider)
+            .is_some_and(|p| p.services.contains(&service))
     }
 
     /// What the text says about the provider.
@@ -258,14 +292,17 @@ mod tests {
                 NamedService {
                     id: check_up,
                     name: "Check-up".to_owned(),
+                    minutes: 60,
                 },
                 NamedService {
                     id: cleaning,
                     name: "Cleaning".to_owned(),
+                    minutes: 30,
                 },
                 NamedService {
                     id: whitening,
                     name: "Teeth whitening".to_owned(),
+                    minutes: 90,
                 },
             ],
             providers: vec![
@@ -319,6 +356,16 @@ mod tests {
     #[test]
     fn two_services_named_at_once_name_neither() {
         assert_eq!(clinic().service_named("cleaning or checkup?"), None);
+        assert_eq!(clinic().services_named("cleaning or checkup?").len(), 2);
+    }
+
+    #[test]
+    fn a_question_about_ones_own_visit_reads_as_one_about_an_appointment() {
+        assert_eq!(
+            clinic().generic("When is my CHECKUP again?"),
+            "when is my appointment again"
+        );
+        assert_eq!(clinic().generic("tmrw 3pm"), "tmrw 3pm");
     }
 
     #[test]

@@ -201,7 +201,10 @@ async fn an_answer_that_names_no_service_is_asked_again_and_a_new_request_is_tak
     let bot = &practice.bot;
     bot.reply_to(ANA, "book me in tuesday").await;
     let again = bot.reply_to(ANA, "hmm idk").await;
-    assert_eq!(again, "Sure! What is the visit for: Check-up or Cleaning?");
+    assert_eq!(
+        again,
+        "Which visit would you like: Check-up (60 min), Cleaning (30 min)? Just reply with its name."
+    );
     let list = bot.reply_to(ANA, "what appointments do i have").await;
     assert!(
         list.contains("no upcoming") || list.contains("don't have"),

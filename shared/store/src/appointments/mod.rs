@@ -506,18 +506,19 @@ pub async fn last_service(
     .map_err(|e| StoreError::query("reading the last service booked", e))
 }
 
-/// The service an appointment is for (`None` for a business without services).
-pub async fn service_of(
+/// The service an appointment is for (`None` for a business without
+/// services) and its provider; `None` for no such appointment.
+pub async fn visit_of(
     db: &impl GenericClient,
     appointment_id: AppointmentId,
-) -> Result<Option<ServiceId>, StoreError> {
+) -> Result<Option<(Option<ServiceId>, ProviderId)>, StoreError> {
     db.query_opt(
-        "SELECT service_id FROM appointments WHERE id = $1",
+        "SELECT service_id, provider_id FROM appointments WHERE id = $1",
         &[&appointment_id],
     )
     .await
-    .map(|row| row.and_then(|r| r.get(0)))
-    .map_err(|e| StoreError::query("reading an appointment's service", e))
+    .map(|row| row.map(|r| (r.get(0), r.get(1))))
+    .map_err(|e| StoreError::query("reading an appointment's service and provider", e))
 }
 
 /// When the customer confirmed, if they did.
