@@ -287,6 +287,7 @@ impl App {
     /// is off, handing conversations to staff as the settings say.
     pub fn conversation(&self, outbox: Outbox) -> Result<Conversation, BootstrapError> {
         let handoff = Handoff::new(self.handoff_quiet(), self.staff_alerts(&outbox)?);
+        let waitlist = self.waitlist_offers(outbox.clone())?;
         let conversation = Conversation::new(
             self.pool()?,
             self.understander()?,
@@ -294,7 +295,8 @@ impl App {
             self.clock.clone(),
             Policy::from_settings(&self.settings)?,
         )
-        .with_handoff(handoff);
+        .with_handoff(handoff)
+        .with_waitlist(waitlist);
         let limit = &self.settings.limits.inbound_rate;
         if limit.is_off() {
             return Ok(conversation);

@@ -10,15 +10,15 @@
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 use deadpool_postgres::GenericClient;
-use smsbot_domain::ContactId;
 use smsbot_domain::calendar_links;
+use smsbot_domain::{ContactId, SlotId};
 use smsbot_nlu::{Direction, Intent, Understanding, understand};
 use smsbot_store::StoreError;
 use smsbot_store::appointments::{
     self, BookingOutcome, BookingRequest, CancelOutcome, RescheduleOutcome,
 };
 use smsbot_store::availability::{self, Slot, Wanted};
-use smsbot_store::{calendars, providers, services};
+use smsbot_store::{calendars, providers, services, waitlist};
 use tokio::sync::OnceCell;
 
 use crate::business_questions;
@@ -60,6 +60,9 @@ pub struct Next {
     pub booked: bool,
     /// The visit to remember from now on; `None` keeps the one there was.
     pub visit: Option<Visit>,
+    /// A place this step freed (cancelled, or moved away from), for the
+    /// waitlist once the turn commits.
+    pub freed: Option<SlotId>,
 }
 
 /// A step that answers without booking anything.
@@ -69,12 +72,18 @@ fn say(state: State, reply: impl Into<String>) -> Next {
         reply: reply.into(),
         booked: false,
         visit: None,
+        freed: None,
     }
 }
 
 impl Next {
+    /// Remembers `visit`, keeping the waitlist window the step found (if any).
     fn remembering(mut self, visit: Visit) -> Self {
-        self.visit = Some(visit);
+        let window = self.visit.as_ref().and_then(|v| v.window);
+        self.visit = Some(Visit {
+            window: window.or(visit.window),
+            ..visit
+        });
         self
     }
 }
@@ -325,6 +334,9 @@ impl<C: GenericClient> Step<'_, C> {
         if let State::ReminderSent { appointment } = state {
             return self.on_reminder(appointment, u).await;
         }
+        if let Some(next) = self.on_waitlist(&state, u).await? {
+            return Ok(next);
+        }
         if let State::ChoosingService { asked } = &state
             && let Some(next) = self.on_service_question(&state, asked, u).await?
         {
@@ -379,7 +391,7 @@ impl<C: GenericClient> Step<'_, C> {
             },
             State::ReminderSent { appointment } => self.on_reminder(appointment, u).await,
             // Something else than a service ("cancel my appt"): that, instead.
-            State::ChoosingService { .. } => self.fresh(u).await,
+            State::ChoosingService { .. } | State::OfferedWaitlist { .. } => self.fresh(u).await,
             State::ChoosingToReschedule { appointments } => match picked(u, appointments.len()) {
                 Some(i) => self.move_to(appointments[i], u).await,
                 None if let Picked::One(one) = self.named_among(&appointments) => {
@@ -885,6 +897,103 @@ impl<C: GenericClient> Step<'_, C> {
         Ok(next.remembering(visit))
     }
 
+    /// The waitlist by text: "yes" to "want me to text you if something
+    /// opens up?", "waitlist" after offers for a time that had nothing, and
+    /// the answer to a waitlist offer ("yes" takes the held time, "no"
+    /// passes). `None` for anything else.
+    async fn on_waitlist(
+        &self,
+        state: &State,
+        u: &Understanding,
+    ) -> Result<Option<Next>, StoreError> {
+        let sure = u.confidence >= self.policy.min_confidence;
+        // "y", "ya", "no thanks", "nvm": the short answers, then what the
+        // understanding is sure of.
+        let answer = match short_answer::read(self.text) {
+            Some(answer) => Some(answer),
+            None if phrases::letting_go(self.text) => Some(ShortAnswer::No),
+            None if sure && u.intent == Intent::Affirm => Some(ShortAnswer::Yes),
+            None if sure && u.intent == Intent::Deny => Some(ShortAnswer::No),
+            None => None,
+        };
+        if let State::OfferedWaitlist { from, to } = *state {
+            return Ok(match answer {
+                Some(ShortAnswer::Yes) => Some(self.join_waitlist(from, to).await?),
+                Some(ShortAnswer::No) => Some(say(State::Idle, replies::kept())),
+                None if phrases::wants_waitlist(self.text) => {
+                    Some(self.join_waitlist(from, to).await?)
+                }
+                None => None,
+            });
+        }
+        if phrases::wants_waitlist(self.text)
+            && let Some((from, to)) = self.visit.window
+        {
+            return Ok(Some(self.join_waitlist(from, to).await?));
+        }
+        // A yes or no with no question of ours pending answers a waitlist offer.
+        let (true, Some(answer)) = (matches!(state, State::Idle), answer) else {
+            return Ok(None);
+        };
+        if waitlist::live_offer_for(self.db, self.contact_id, self.now)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let tz = self.tz();
+        if answer == ShortAnswer::No {
+            waitlist::decline(self.db, self.contact_id, self.now).await?;
+            return Ok(Some(say(State::Idle, replies::waitlist_declined())));
+        }
+        let rules = self.policy.booking_rules(self.now);
+        Ok(Some(
+            match waitlist::accept(self.db, self.contact_id, &rules).await? {
+                waitlist::AcceptOutcome::Booked { appointment, .. } => Next {
+                    state: State::Idle,
+                    reply: self.booked_reply(&appointment).await?,
+                    booked: true,
+                    visit: None,
+                    freed: None,
+                },
+                waitlist::AcceptOutcome::Expired(offer) => {
+                    say(State::Idle, replies::waitlist_expired(offer.starts_at, tz))
+                }
+                waitlist::AcceptOutcome::Refused { outcome, .. } => match outcome {
+                    BookingOutcome::TooManyOpen { limit } => {
+                        say(State::Idle, replies::too_many(limit))
+                    }
+                    _ => say(
+                        State::Idle,
+                        format!("{} {}", replies::slot_taken(), replies::nothing_open()),
+                    ),
+                },
+                waitlist::AcceptOutcome::NoOffer => return Ok(None),
+            },
+        ))
+    }
+
+    async fn join_waitlist(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Next, StoreError> {
+        let entry = waitlist::NewEntry {
+            contact_id: self.contact_id,
+            service_id: self.visit.service,
+            provider_id: self.visit.provider,
+            wanted_from: from,
+            wanted_to: to,
+        };
+        Ok(match waitlist::join(self.db, &entry, self.now).await? {
+            waitlist::JoinOutcome::Joined(_) | waitlist::JoinOutcome::Updated(_) => say(
+                State::Idle,
+                replies::waitlisted(from.max(self.now), to, self.tz()),
+            ),
+            waitlist::JoinOutcome::WindowPassed => say(State::Idle, replies::waitlist_too_late()),
+        })
+    }
+
     /// A message while "what is the visit for?" is pending: the service
     /// named, or the question again (told apart by how long each takes), or
     /// nothing booked for "nvm". `None` for a new request, taken as it comes.
@@ -1030,20 +1139,52 @@ impl<C: GenericClient> Step<'_, C> {
             return self.confirm(purpose, *asked).await;
         }
         if !offers.is_empty() {
-            let text = self.offers_text(&offers, preface).await?;
+            let mut text = self.offers_text(&offers, preface).await?;
+            // The very time asked for is taken: the waitlist may get it back.
+            let asked_for = window.near..window.near + Duration::minutes(30);
+            if purpose == Purpose::Book
+                && window.exact
+                && !offers.iter().any(|o| asked_for.contains(&o.starts_at))
+            {
+                text = format!("{text} {}", replies::or_waitlist());
+                let asked = Visit {
+                    service: wanted.service,
+                    provider: wanted.provider,
+                    window: Some((asked_for.start, asked_for.end)),
+                };
+                return Ok(say(State::OfferedSlots { purpose, offers }, text).remembering(asked));
+            }
             return Ok(say(State::OfferedSlots { purpose, offers }, text));
         }
-        // Nothing in the window asked for: the nearest openings after it.
+        // Nothing in the window asked for: the nearest openings after it,
+        // and (for a booking) the waitlist for the time asked.
         let later =
             availability::open_after(self.db, wanted, window.to, rules.latest, limit).await?;
+        let waitlist = purpose == Purpose::Book;
+        let asked = Visit {
+            service: wanted.service,
+            provider: wanted.provider,
+            window: waitlist.then_some((window.from, window.to)),
+        };
         if later.is_empty() {
+            if waitlist {
+                let question = replies::waitlist_question(replies::nothing_open_at_all());
+                let state = State::OfferedWaitlist {
+                    from: window.from,
+                    to: window.to,
+                };
+                return Ok(say(state, question).remembering(asked));
+            }
             return Ok(say(State::Idle, replies::nothing_open_at_all().to_owned()));
         }
         let offers = self.shown(&later, wanted).await?;
-        let text = self
+        let mut text = self
             .offers_text(&offers, Some(replies::nothing_open()))
             .await?;
-        Ok(say(State::OfferedSlots { purpose, offers }, text))
+        if waitlist {
+            text = format!("{text} {}", replies::or_waitlist());
+        }
+        Ok(say(State::OfferedSlots { purpose, offers }, text).remembering(asked))
     }
 
     async fn alternatives(
@@ -1114,6 +1255,7 @@ impl<C: GenericClient> Step<'_, C> {
                             reply: replies::pencilled_in(a.starts_at, tz),
                             booked: true,
                             visit: None,
+                            freed: None,
                         })
                     }
                     BookingOutcome::Booked(a) => Ok(Next {
@@ -1121,6 +1263,7 @@ impl<C: GenericClient> Step<'_, C> {
                         reply: self.booked_reply(&a).await?,
                         booked: true,
                         visit: None,
+                        freed: None,
                     }),
                     BookingOutcome::TooManyOpen { limit } => {
                         Ok(say(State::Idle, replies::too_many(limit)))
@@ -1234,9 +1377,10 @@ impl<C: GenericClient> Step<'_, C> {
         )
         .await?;
         match outcome {
-            CancelOutcome::Cancelled(a) => {
-                Ok(say(State::Idle, replies::cancelled(a.starts_at, self.tz())))
-            }
+            CancelOutcome::Cancelled(a) => Ok(Next {
+                freed: Some(a.slot_id),
+                ..say(State::Idle, replies::cancelled(a.starts_at, self.tz()))
+            }),
             CancelOutcome::NotFound => Ok(say(State::Idle, replies::no_appointments().to_owned())),
             CancelOutcome::AlreadyStarted(_) => {
                 Ok(say(State::Idle, replies::already_started_cancel()))

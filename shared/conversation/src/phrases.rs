@@ -226,6 +226,23 @@ pub fn letting_go(text: &str) -> bool {
     .any(|phrase| *phrase == said || *phrase == whole)
 }
 
+/// "Waitlist", "put me on the wait list", "text me if something opens up".
+pub fn wants_waitlist(text: &str) -> bool {
+    let joined = normalise(text).join(" ");
+    [
+        "waitlist",
+        "wait list",
+        "waiting list",
+        "text me if",
+        "let me know if",
+        "notify me",
+        "if something opens",
+        "if anything opens",
+    ]
+    .iter()
+    .any(|p| joined.contains(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

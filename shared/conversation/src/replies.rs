@@ -112,6 +112,49 @@ pub fn which_service_again(services: &[(&str, i32)]) -> String {
     format!("Which visit would you like: {list}? Just reply with its name.")
 }
 
+/// The end of an offer of other times, when the time asked had nothing open.
+pub fn or_waitlist() -> &'static str {
+    "Or reply WAITLIST and I'll text you if something opens up at the time you asked."
+}
+
+/// Nothing open at all for the time asked: the waitlist instead.
+pub fn waitlist_question(nothing: &str) -> String {
+    format!("{nothing} Want me to text you if something opens up then? Reply YES or NO.")
+}
+
+/// On the waitlist for `[from, to)`.
+pub fn waitlisted(from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz) -> String {
+    let last = to - chrono::Duration::minutes(1);
+    format!(
+        "You're on the waitlist for {} to {}. I'll text you if a time opens up; reply YES to that text to take it.",
+        when(from, tz),
+        last.with_timezone(&tz).format("%a %b %-d, %-I:%M %p")
+    )
+}
+
+/// The time asked for has passed: no waitlist for it.
+pub fn waitlist_too_late() -> &'static str {
+    "That time has already passed, so there is nothing to wait for. Tell me another day or time."
+}
+
+/// The held time was taken by the customer answering the offer.
+pub fn waitlist_taken(at: DateTime<Utc>, tz: Tz) -> String {
+    booked(at, tz)
+}
+
+/// The hold ran out before the customer answered.
+pub fn waitlist_expired(at: DateTime<Utc>, tz: Tz) -> String {
+    format!(
+        "Sorry, {} was held for you only for a while and has gone to the next person. You're still on the waitlist.",
+        when(at, tz)
+    )
+}
+
+/// The customer passed on an offer.
+pub fn waitlist_declined() -> &'static str {
+    "OK, I'll pass it on. You stay on the waitlist for another time."
+}
+
 /// "Nvm" while asked what the visit is for.
 pub fn nothing_booked() -> &'static str {
     "No problem, nothing is booked. Text me anytime."

@@ -66,6 +66,12 @@ pub enum State {
     ChoosingService {
         asked: String,
     },
+    /// Nothing was open in the time asked for (nor later): asked whether to
+    /// put the customer on the waitlist for it.
+    OfferedWaitlist {
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    },
 }
 
 impl State {
@@ -73,7 +79,9 @@ impl State {
     /// bare "y" or "👎" answers it.
     pub fn asks_yes_or_no(&self) -> bool {
         match self {
-            Self::AwaitingConfirmation { .. } | Self::ConfirmingCancel { .. } => true,
+            Self::AwaitingConfirmation { .. }
+            | Self::ConfirmingCancel { .. }
+            | Self::OfferedWaitlist { .. } => true,
             // "I have: 1) … Reply 1 to take it": a yes takes the one offer.
             Self::OfferedSlots { offers, .. } => offers.len() == 1,
             _ => false,
@@ -90,6 +98,7 @@ impl State {
             Self::ChoosingToReschedule { .. } => "choosing_to_reschedule",
             Self::ReminderSent { .. } => "reminder_sent",
             Self::ChoosingService { .. } => "choosing_service",
+            Self::OfferedWaitlist { .. } => "offered_waitlist",
         }
     }
 

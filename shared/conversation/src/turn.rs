@@ -24,8 +24,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
 use smsbot_domain::{
-    ConsentSource, ConsentState, ContactId, InboundSms, SmsBody, SmsBodyError, StaffAlertId,
-    StaffReason,
+    ConsentSource, ConsentState, ContactId, InboundSms, SlotId, SmsBody, SmsBodyError,
+    StaffAlertId, StaffReason,
 };
 use smsbot_nlu::{Understander, Understanding};
 use smsbot_outbox::{Clock, DeliverError, Delivery, Outbox, SendFailure};
@@ -48,6 +48,7 @@ use crate::replies;
 use crate::staff_alerts::{self as alerts, DispatchError};
 use crate::state::State;
 use crate::visit::{self, Visit};
+use crate::waitlist_offers::WaitlistOffers;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TurnError {
@@ -158,6 +159,9 @@ struct Answer {
     consent_exempt: bool,
     /// A staff alert recorded in the turn, to dispatch after commit.
     alert: Option<StaffAlertId>,
+    /// A place the turn freed (a cancellation, a move away), to offer to
+    /// the waitlist after commit.
+    freed: Option<SlotId>,
 }
 
 impl Answer {
@@ -168,6 +172,7 @@ impl Answer {
             booked: false,
             consent_exempt: false,
             alert: None,
+            freed: None,
         }
     }
 
@@ -178,6 +183,7 @@ impl Answer {
             booked: false,
             consent_exempt: false,
             alert: None,
+            freed: None,
         }
     }
 
@@ -189,6 +195,7 @@ impl Answer {
             booked: false,
             consent_exempt: true,
             alert: None,
+            freed: None,
         }
     }
 
@@ -205,6 +212,7 @@ impl Answer {
             booked: false,
             consent_exempt: false,
             alert: Some(handed.alert),
+            freed: None,
         }
     }
 }
@@ -219,6 +227,8 @@ pub struct Conversation {
     policy: Policy,
     rate_limit: Option<InboundRateLimiter>,
     handoff: Handoff,
+    /// Offers time a cancellation by text frees to the waitlist.
+    waitlist: Option<Arc<WaitlistOffers>>,
 }
 
 /// A committed turn: its outcome, and the reply (and staff alert) to deliver.
@@ -227,6 +237,7 @@ struct Decided {
     reply: Option<MessageId>,
     booked: bool,
     alert: Option<StaffAlertId>,
+    freed: Option<SlotId>,
 }
 
 impl Conversation {
@@ -244,6 +255,7 @@ impl Conversation {
             clock,
             policy,
             rate_limit: None,
+            waitlist: None,
             handoff: Handoff::default(),
         }
     }
@@ -252,6 +264,12 @@ impl Conversation {
     /// default: quiet for a day, alerts kept in memory).
     pub fn with_handoff(mut self, handoff: Handoff) -> Self {
         self.handoff = handoff;
+        self
+    }
+
+    /// The same conversation, offering time freed by text to the waitlist.
+    pub fn with_waitlist(mut self, offers: WaitlistOffers) -> Self {
+        self.waitlist = Some(Arc::new(offers));
         self
     }
 
@@ -316,6 +334,13 @@ impl Conversation {
         }
         if let Some(alert) = decided.alert {
             alerts::dispatch(&self.pool, &self.handoff.alerts, &self.clock, alert).await?;
+        }
+        // The customer has their answer; a failure here must not send it
+        // again, so it is logged (the freed time stays bookable by anyone).
+        if let (Some(slot), Some(waitlist)) = (decided.freed, &self.waitlist)
+            && let Err(error) = waitlist.slot_freed(slot).await
+        {
+            tracing::warn!(%error, "freed time not offered to the waitlist");
         }
         Ok(decided.outcome)
     }
@@ -396,6 +421,7 @@ impl Conversation {
                     reply,
                     booked: false,
                     alert,
+                    freed: None,
                 });
             }
         };
@@ -422,6 +448,7 @@ impl Conversation {
             reply,
             booked: answer.booked,
             alert: answer.alert,
+            freed: answer.freed,
         })
     }
 
@@ -533,6 +560,7 @@ impl Conversation {
                         booked: next.booked,
                         consent_exempt: false,
                         alert: None,
+                        freed: next.freed,
                     },
                 }
             }

@@ -8,6 +8,7 @@
 //! conversation's stored state. Must not read the database itself: the
 //! dialogue loads the catalog and passes it in.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smsbot_domain::{ProviderId, ServiceId};
 
@@ -19,6 +20,9 @@ pub struct Visit {
     /// `None`: anyone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<ProviderId>,
+    /// The time last asked for that had nothing open: what "waitlist" means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 /// A service as the conversation names it.
@@ -175,7 +179,11 @@ impl Visit {
             ProviderWish::Anyone => None,
             ProviderWish::Unsaid => self.provider,
         };
-        Visit { service, provider }
+        Visit {
+            service,
+            provider,
+            window: self.window,
+        }
     }
 }
 
@@ -404,6 +412,7 @@ mod tests {
             Visit {
                 service: Some(ServiceId::new(1)),
                 provider: Some(ProviderId::new(10)),
+                window: None,
             }
         );
         assert_eq!(visit.updated_by(&catalog, "friday at 2"), visit);
@@ -412,6 +421,7 @@ mod tests {
             Visit {
                 service: Some(ServiceId::new(1)),
                 provider: None,
+                window: None,
             }
         );
     }

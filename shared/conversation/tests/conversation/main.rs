@@ -20,3 +20,4 @@ mod short_answers;
 mod started;
 mod suite;
 mod support;
+mod waitlist;
