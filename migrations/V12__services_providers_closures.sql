@@ -168,6 +168,18 @@ CREATE TRIGGER appointments_fill_provider_and_block
 CREATE FUNCTION closure_lock_key(provider bigint) RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$ SELECT (coalesce(provider, 0) % 2147483647)::integer $$;
 
+-- Waitlist holds (V14 gives these their bodies): how many places of `slot`
+-- are held at `at_time` for customers other than `except_contact` (NULL: for
+-- anyone), and releasing the booking contact's own hold once they booked.
+-- Before the waitlist there are none.
+CREATE FUNCTION slot_live_holds(slot bigint, at_time timestamptz, except_contact bigint)
+RETURNS integer
+LANGUAGE sql STABLE AS $$ SELECT 0 $$;
+
+CREATE FUNCTION release_own_hold(slot bigint, contact bigint, appointment bigint,
+                                 at_time timestamptz) RETURNS void
+LANGUAGE sql AS $$ SELECT $$;
+
 -- Whether a visit blocking [from, until) in slot `s` would overlap what the
 -- provider's other slots' bookings block. A move (`moving`) must not count
 -- the appointment being moved, which its old slot's block includes: it reads
@@ -192,7 +204,8 @@ $$;
 -- in slot `slot_id`, ignoring appointment `moving` (being rescheduled), and the
 -- visit and block it would have. Reads only; takes no lock. `outcome` is one of
 -- fits, slot_missing, provider_inactive, service_required, service_not_offered,
--- does_not_fit, closed, overlaps.
+-- does_not_fit, closed, overlaps, held (every free place is held for a
+-- waitlisted customer: see V14).
 CREATE FUNCTION slot_fit(slot_id bigint, service bigint, moving bigint,
                          OUT outcome text, OUT provider bigint, OUT service_id bigint,
                          OUT starts_at timestamptz, OUT ends_at timestamptz,
@@ -203,6 +216,7 @@ DECLARE
     sv services%ROWTYPE;
     offered integer;
     covered interval;
+    holds integer;
 BEGIN
     SELECT * INTO s FROM availability_slots a WHERE a.id = slot_fit.slot_id;
     IF NOT FOUND THEN
@@ -265,6 +279,13 @@ BEGIN
         outcome := 'overlaps';
         RETURN;
     END IF;
+    -- Every free place kept for a waitlisted customer (a full slot stays a
+    -- full slot: `slot_full` is decided under the slot's lock).
+    holds := slot_live_holds(s.id, now(), NULL);
+    IF holds > 0 AND s.booked_count < s.capacity AND s.capacity - s.booked_count <= holds THEN
+        outcome := 'held';
+        RETURN;
+    END IF;
     outcome := 'fits';
 END $$;
 
@@ -285,6 +306,7 @@ DECLARE
     fit record;
     booked integer;
     capacity integer;
+    others integer;
 BEGIN
     -- Closures cannot change from here to the caller's commit.
     PERFORM pg_advisory_xact_lock_shared(7301, 0);
@@ -294,7 +316,9 @@ BEGIN
     service_id := fit.service_id;
     starts_at := fit.starts_at;
     ends_at := fit.ends_at;
-    IF fit.outcome <> 'fits' THEN
+    -- slot_fit judges holds by the clock and for no one in particular; this
+    -- booking judges them below, by its own `now` and for its contact.
+    IF fit.outcome NOT IN ('fits', 'held') THEN
         outcome := fit.outcome;
         RETURN;
     END IF;
@@ -336,6 +360,13 @@ BEGIN
         outcome := 'slot_full';
         RETURN;
     END IF;
+    -- Holds are created under the lock just taken, so this sees every hold
+    -- that could compete for the place.
+    others := slot_live_holds(book_appointment.slot_id, book_appointment.now, contact);
+    IF others > 0 AND capacity - booked <= others THEN
+        outcome := 'held';
+        RETURN;
+    END IF;
     INSERT INTO appointments (contact_id, slot_id, service_id, provider_id, starts_at,
                               ends_at, blocked_from, blocked_until)
     VALUES (contact, book_appointment.slot_id, fit.service_id, fit.provider,
@@ -343,5 +374,8 @@ BEGIN
     RETURNING id INTO appointment_id;
     INSERT INTO appointment_events (appointment_id, kind, to_slot_id)
     VALUES (appointment_id, 'booked', book_appointment.slot_id);
+    -- The contact's own hold on this slot (the waitlist's) has done its work.
+    PERFORM release_own_hold(book_appointment.slot_id, contact, appointment_id,
+                             book_appointment.now);
     outcome := 'booked';
 END $$;

@@ -7,7 +7,9 @@
 -- When the hold runs out unanswered, the entry expires and the slot goes to
 -- the next entry; a customer who declines keeps waiting for another time.
 --
--- A hold is enforced where a booking is decided, in the database:
+-- A hold is enforced where a booking is decided, in the database (V12's
+-- `slot_fit` and `book_appointment` call `slot_live_holds` and
+-- `release_own_hold`, which this migration gives their bodies):
 --   * `book_appointment` refuses a slot whose free places are all held for
 --     other customers (outcome `held`), judged by the booking's own `now` and
 --     after the slot's row lock, which is the lock a hold is created under:
@@ -73,7 +75,7 @@ CREATE INDEX slot_holds_entry_idx ON slot_holds (entry_id);
 
 -- How many places of `slot` are held, at `at_time`, for customers other than
 -- `except_contact` (NULL: for anyone).
-CREATE FUNCTION slot_live_holds(slot bigint, at_time timestamptz, except_contact bigint)
+CREATE OR REPLACE FUNCTION slot_live_holds(slot bigint, at_time timestamptz, except_contact bigint)
 RETURNS integer
 LANGUAGE sql STABLE AS $$
     SELECT count(*)::integer FROM slot_holds h
@@ -81,185 +83,24 @@ LANGUAGE sql STABLE AS $$
        AND h.contact_id IS DISTINCT FROM except_contact
 $$;
 
--- slot_fit as in V12, with one more outcome, `held` (see the top of this
--- file), answered only where the visit otherwise fits.
-CREATE OR REPLACE FUNCTION slot_fit(slot_id bigint, service bigint, moving bigint,
-                         OUT outcome text, OUT provider bigint, OUT service_id bigint,
-                         OUT starts_at timestamptz, OUT ends_at timestamptz,
-                         OUT blocked_from timestamptz, OUT blocked_until timestamptz)
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    s  availability_slots%ROWTYPE;
-    sv services%ROWTYPE;
-    offered integer;
-    covered interval;
-    holds integer;
+-- Releases the booking contact's own hold on the slot (live, or run out but
+-- not yet passed on) and marks its entry booked: `book_appointment` calls it.
+CREATE OR REPLACE FUNCTION release_own_hold(slot bigint, contact bigint, appointment bigint,
+                                            at_time timestamptz) RETURNS void
+LANGUAGE plpgsql AS $$
 BEGIN
-    SELECT * INTO s FROM availability_slots a WHERE a.id = slot_fit.slot_id;
-    IF NOT FOUND THEN
-        outcome := 'slot_missing';
-        RETURN;
-    END IF;
-    provider := s.provider_id;
-    starts_at := s.starts_at;
-    IF NOT (SELECT p.active FROM providers p WHERE p.id = s.provider_id) THEN
-        outcome := 'provider_inactive';
-        RETURN;
-    END IF;
-    service_id := coalesce(service, s.service_id);
-    IF service_id IS NULL THEN
-        SELECT count(*), min(ps.service_id) INTO offered, service_id
-          FROM provider_services ps JOIN services x ON x.id = ps.service_id
-         WHERE ps.provider_id = s.provider_id AND x.active;
-        IF offered > 1 THEN
-            outcome := 'service_required';
-            RETURN;
-        END IF;
-    END IF;
-    IF service_id IS NULL THEN
-        -- A business that keeps no services: the visit is the slot.
-        ends_at := s.ends_at;
-        blocked_from := s.starts_at;
-        blocked_until := s.ends_at;
-    ELSE
-        SELECT * INTO sv FROM services x WHERE x.id = slot_fit.service_id;
-        IF NOT FOUND OR NOT sv.active
-           OR (s.service_id IS NOT NULL AND s.service_id <> sv.id)
-           OR NOT EXISTS (SELECT 1 FROM provider_services ps
-                           WHERE ps.provider_id = s.provider_id AND ps.service_id = sv.id) THEN
-            outcome := 'service_not_offered';
-            RETURN;
-        END IF;
-        ends_at := s.starts_at + make_interval(mins => sv.duration_minutes);
-        blocked_from := s.starts_at - make_interval(mins => sv.buffer_before_minutes);
-        blocked_until := ends_at + make_interval(mins => sv.buffer_after_minutes);
-        -- The visit must lie within the provider's working time: the provider's
-        -- slots (which never overlap) must cover all of it.
-        SELECT coalesce(sum(least(a.ends_at, slot_fit.ends_at) - greatest(a.starts_at, s.starts_at)),
-                        interval '0')
-          INTO covered
-          FROM availability_slots a
-         WHERE a.provider_id = s.provider_id
-           AND tstzrange(a.starts_at, a.ends_at) && tstzrange(s.starts_at, slot_fit.ends_at);
-        IF covered < slot_fit.ends_at - s.starts_at THEN
-            outcome := 'does_not_fit';
-            RETURN;
-        END IF;
-    END IF;
-    IF EXISTS (SELECT 1 FROM closures c
-                WHERE (c.provider_id IS NULL OR c.provider_id = s.provider_id)
-                  AND tstzrange(c.starts_at, c.ends_at) && tstzrange(s.starts_at, slot_fit.ends_at)) THEN
-        outcome := 'closed';
-        RETURN;
-    END IF;
-    IF overlaps_other_slots(s, slot_fit.blocked_from, slot_fit.blocked_until, moving) THEN
-        outcome := 'overlaps';
-        RETURN;
-    END IF;
-    -- Every free place kept for a waitlisted customer (a full slot stays a
-    -- full slot: `slot_full` is decided under the slot's lock).
-    holds := slot_live_holds(s.id, now(), NULL);
-    IF holds > 0 AND s.booked_count < s.capacity AND s.capacity - s.booked_count <= holds THEN
-        outcome := 'held';
-        RETURN;
-    END IF;
-    outcome := 'fits';
-END $$;
-
--- book_appointment as in V12, with one more outcome, `held`: every free
--- place of the slot is held, at `now`, for other customers. Decided after the
--- slot's row lock (see the top of this file). A booking of a slot the contact
--- holds releases the hold and marks its waitlist entry booked.
-CREATE OR REPLACE FUNCTION book_appointment(contact bigint, slot_id bigint, service bigint,
-                                 earliest timestamptz, latest timestamptz,
-                                 max_open bigint, now timestamptz,
-                                 OUT outcome text, OUT appointment_id bigint,
-                                 OUT service_id bigint, OUT starts_at timestamptz,
-                                 OUT ends_at timestamptz)
-LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-    fit record;
-    booked integer;
-    capacity integer;
-    others integer;
-BEGIN
-    -- Closures cannot change from here to the caller's commit.
-    PERFORM pg_advisory_xact_lock_shared(7301, 0);
-    PERFORM pg_advisory_xact_lock_shared(7301, closure_lock_key(s.provider_id))
-       FROM availability_slots s WHERE s.id = book_appointment.slot_id;
-    SELECT * INTO fit FROM slot_fit(book_appointment.slot_id, service, NULL);
-    service_id := fit.service_id;
-    starts_at := fit.starts_at;
-    ends_at := fit.ends_at;
-    -- slot_fit judges holds by the clock and for no one in particular; this
-    -- booking judges them below, by its own `now` and for its contact.
-    IF fit.outcome NOT IN ('fits', 'held') THEN
-        outcome := fit.outcome;
-        RETURN;
-    END IF;
-    IF fit.starts_at < earliest OR fit.starts_at > latest THEN
-        outcome := 'outside_window';
-        RETURN;
-    END IF;
-    -- One contact's bookings, one at a time, so the cap holds.
-    PERFORM 1 FROM contacts c WHERE c.id = contact FOR UPDATE;
-    IF (SELECT count(*) FROM appointments a
-         WHERE a.contact_id = contact AND a.status = 'booked'
-           AND a.starts_at > book_appointment.now) >= max_open THEN
-        outcome := 'too_many_open';
-        RETURN;
-    END IF;
-    IF EXISTS (SELECT 1 FROM appointments a
-                WHERE a.contact_id = contact AND a.slot_id = book_appointment.slot_id
-                  AND a.status = 'booked') THEN
-        outcome := 'already_held';
-        RETURN;
-    END IF;
-    -- One booking of the provider's time at a time (see V12): overlapping
-    -- visits in different slots inserted at once would deadlock in the
-    -- exclusion constraint's check. From here to commit, no round trip.
-    PERFORM pg_advisory_xact_lock(7302, closure_lock_key(fit.provider));
-    -- A booking of another slot that committed since the fit was read: under
-    -- the lock nothing else can, so the insert below never meets the
-    -- slots' exclusion constraint (left as the last line of defence).
-    IF overlaps_other_slots((SELECT s FROM availability_slots s WHERE s.id = book_appointment.slot_id),
-                            fit.blocked_from, fit.blocked_until, NULL) THEN
-        outcome := 'overlaps';
-        RETURN;
-    END IF;
-    SELECT s.booked_count, s.capacity INTO booked, capacity
-      FROM availability_slots s WHERE s.id = book_appointment.slot_id FOR UPDATE;
-    IF booked >= capacity THEN
-        outcome := 'slot_full';
-        RETURN;
-    END IF;
-    -- Holds are created under the lock just taken, so this sees every hold
-    -- that could compete for the place.
-    others := slot_live_holds(book_appointment.slot_id, book_appointment.now, contact);
-    IF others > 0 AND capacity - booked <= others THEN
-        outcome := 'held';
-        RETURN;
-    END IF;
-    INSERT INTO appointments (contact_id, slot_id, service_id, provider_id, starts_at,
-                              ends_at, blocked_from, blocked_until)
-    VALUES (contact, book_appointment.slot_id, fit.service_id, fit.provider,
-            fit.starts_at, fit.ends_at, fit.blocked_from, fit.blocked_until)
-    RETURNING id INTO appointment_id;
-    INSERT INTO appointment_events (appointment_id, kind, to_slot_id)
-    VALUES (appointment_id, 'booked', book_appointment.slot_id);
-    -- The contact's own hold on this slot (live or run out but not yet
-    -- passed on) has done its work.
     WITH released AS (
         UPDATE slot_holds h
-           SET released_at = book_appointment.now, released_because = 'booked'
-         WHERE h.slot_id = book_appointment.slot_id AND h.contact_id = contact
+           SET released_at = at_time, released_because = 'booked'
+         WHERE h.slot_id = slot AND h.contact_id = release_own_hold.contact
            AND h.released_at IS NULL
         RETURNING h.entry_id
     )
     UPDATE waitlist_entries e
-       SET status = 'booked', appointment_id = book_appointment.appointment_id,
-           updated_at = book_appointment.now
+       SET status = 'booked', appointment_id = appointment,
+           updated_at = at_time
       FROM released r
      WHERE e.id = r.entry_id;
-    outcome := 'booked';
 END $$;
+
+
