@@ -151,16 +151,8 @@ pub async fn book(
     } else {
         Notification::NotRequested
     };
-    let detail = store::find_detail(&db, appointment.id)
-        .await?
-        .ok_or(ApiError::NotFound("appointment"))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(DeskResult {
-            appointment: detail.try_into()?,
-            notification,
-        }),
-    ))
+    let result = desk_result(&db, appointment.id, notification).await?;
+    Ok((StatusCode::CREATED, Json(result)))
 }
 
 /// Move a booked appointment to another slot; it keeps its service.
@@ -233,13 +225,7 @@ pub async fn reschedule(
     } else {
         Notification::NotRequested
     };
-    let detail = store::find_detail(&db, id)
-        .await?
-        .ok_or(ApiError::NotFound("appointment"))?;
-    Ok(Json(DeskResult {
-        appointment: detail.try_into()?,
-        notification,
-    }))
+    Ok(Json(desk_result(&db, id, notification).await?))
 }
 
 /// Approve a booking made by text by a customer over the no-show limit;
@@ -290,13 +276,7 @@ pub async fn approve(
             ));
         }
     };
-    let detail = store::find_detail(&db, id)
-        .await?
-        .ok_or(ApiError::NotFound("appointment"))?;
-    Ok(Json(DeskResult {
-        appointment: detail.try_into()?,
-        notification,
-    }))
+    Ok(Json(desk_result(&db, id, notification).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -484,6 +464,21 @@ pub(crate) async fn notify(
             tracing::warn!(error = %err, "front desk confirmation not sent");
             Notification::Failed
         }
+    })
+}
+
+/// The appointment as it now is, and whether the customer was texted.
+async fn desk_result(
+    db: &deadpool_postgres::Object,
+    id: AppointmentId,
+    notification: Notification,
+) -> Result<DeskResult, ApiError> {
+    let detail = store::find_detail(db, id)
+        .await?
+        .ok_or(ApiError::NotFound("appointment"))?;
+    Ok(DeskResult {
+        appointment: detail.try_into()?,
+        notification,
     })
 }
 

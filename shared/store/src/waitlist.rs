@@ -518,18 +518,7 @@ pub async fn accept(
     rules: &BookingRules,
 ) -> Result<AcceptOutcome, StoreError> {
     const CONTEXT: &str = "accepting a waitlist offer";
-    let open = tx
-        .query_opt(
-            &format!(
-                "SELECT {OFFER_COLUMNS} FROM {OFFER_FROM}
-                  WHERE h.contact_id = $1 AND h.released_at IS NULL
-                  FOR UPDATE OF h"
-            ),
-            &[&contact_id],
-        )
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?
-        .map(|row| Offer::from_row(&row));
+    let open = lock_open_offer(tx, contact_id, CONTEXT).await?;
     let Some(offer) = open else {
         let last = tx
             .query_opt(
@@ -567,6 +556,27 @@ pub async fn accept(
     )
 }
 
+/// The contact's open offer, its hold locked until the caller's
+/// transaction ends (so an answer and the sweep serialise).
+async fn lock_open_offer(
+    tx: &impl GenericClient,
+    contact_id: ContactId,
+    context: &'static str,
+) -> Result<Option<Offer>, StoreError> {
+    Ok(tx
+        .query_opt(
+            &format!(
+                "SELECT {OFFER_COLUMNS} FROM {OFFER_FROM}
+                  WHERE h.contact_id = $1 AND h.released_at IS NULL
+                  FOR UPDATE OF h"
+            ),
+            &[&contact_id],
+        )
+        .await
+        .map_err(|e| StoreError::query(context, e))?
+        .map(|row| Offer::from_row(&row)))
+}
+
 /// The contact says no to their open offer: the hold is released and the
 /// entry waits again (never for this slot). Returns the declined offer,
 /// whose slot the caller offers to the next ([`offer_freed`]); `None` when
@@ -577,18 +587,7 @@ pub async fn decline(
     now: DateTime<Utc>,
 ) -> Result<Option<Offer>, StoreError> {
     const CONTEXT: &str = "declining a waitlist offer";
-    let open = tx
-        .query_opt(
-            &format!(
-                "SELECT {OFFER_COLUMNS} FROM {OFFER_FROM}
-                  WHERE h.contact_id = $1 AND h.released_at IS NULL
-                  FOR UPDATE OF h"
-            ),
-            &[&contact_id],
-        )
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?
-        .map(|row| Offer::from_row(&row));
+    let open = lock_open_offer(tx, contact_id, CONTEXT).await?;
     if let Some(offer) = &open {
         release(tx, offer.hold_id, now, Release::Declined).await?;
     }
