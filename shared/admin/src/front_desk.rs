@@ -333,8 +333,9 @@ pub async fn day(
     State(state): State<AdminState>,
     ApiQuery(query): ApiQuery<DayQuery>,
 ) -> Result<Json<DaySheet>, ApiError> {
-    if let Some(provider) = query.provider_id {
-        validate::positive_id("provider_id", provider.get())?;
+    // A query parameter out of range is a malformed request (400), as elsewhere.
+    if query.provider_id.is_some_and(|p| p.get() < 1) {
+        return Err(ApiError::bad_request("provider_id must be a positive id"));
     }
     let zone = tz(&state);
     let (from, to) = day_bounds(query.date, zone)

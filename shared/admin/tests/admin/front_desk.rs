@@ -342,6 +342,7 @@ async fn the_day_sheet_shows_a_local_day_with_names_phones_providers_services_an
             "/api/appointments/day?date=15/01/2031",
             "/api/appointments/day?date=2028-02-30",
             "/api/appointments/day?date=2028-01-15&provider_id=x",
+            "/api/appointments/day?date=2028-01-15&provider_id=0",
         ])
         .await;
 }
