@@ -18,6 +18,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use smsbot_conversation::replies;
+use smsbot_domain::calendar_links;
 use smsbot_domain::{
     AppointmentId, AppointmentStatus, ContactId, PhoneNumber, ProviderId, ServiceId, SlotId,
     SmsBody,
@@ -26,8 +27,8 @@ use smsbot_outbox::Delivery;
 use smsbot_store::appointments::{
     self as store, BookingOutcome, BookingRequest, BookingRules, RescheduleOutcome, Unfit,
 };
-use smsbot_store::contacts;
 use smsbot_store::outbound::{self, NewOutbound, Purpose};
+use smsbot_store::{calendars, contacts};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AdminState;
@@ -142,12 +143,8 @@ pub async fn book(
         BookingOutcome::Unfit(why) => return Err(unfit(why)),
     };
     let notification = if body.notify {
-        notify(
-            &state,
-            contact_id,
-            &replies::booked(appointment.starts_at, tz(&state)),
-        )
-        .await?
+        let text = confirmation(&state, &db, &appointment).await?;
+        notify(&state, contact_id, &text).await?
     } else {
         Notification::NotRequested
     };
@@ -466,6 +463,30 @@ pub(crate) async fn notify(
             Notification::Failed
         }
     })
+}
+
+/// "You're booked for …", with the calendar link the bot's confirmation
+/// has when the API knows its public address.
+async fn confirmation(
+    state: &AdminState,
+    db: &deadpool_postgres::Object,
+    appointment: &store::Appointment,
+) -> Result<String, ApiError> {
+    let zone = tz(state);
+    let Some(base) = &state.public_base_url else {
+        return Ok(replies::booked(appointment.starts_at, zone));
+    };
+    let now = state.staff.clock.now();
+    Ok(
+        match calendars::create_appointment_link(db, appointment.id, now).await? {
+            Some(token) => replies::booked_with_calendar(
+                appointment.starts_at,
+                zone,
+                &calendar_links::appointment_url(base, token.expose()),
+            ),
+            None => replies::booked(appointment.starts_at, zone),
+        },
+    )
 }
 
 /// The appointment as it now is, and whether the customer was texted.

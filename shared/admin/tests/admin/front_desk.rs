@@ -59,6 +59,13 @@ async fn the_desk_books_a_caller_by_phone_and_texts_them_the_time() {
     assert_eq!(texts.len(), 1, "{texts:?}");
     assert!(texts[0].contains("You're booked for"), "{}", texts[0]);
     assert!(
+        texts[0].contains(
+            "Add it to your calendar: https://api.example.com/prod/api/calendars/appointments/"
+        ),
+        "{}",
+        texts[0]
+    );
+    assert!(
         texts[0].contains("11:00 AM") || texts[0].contains("10:00 AM"),
         "{}",
         texts[0]
