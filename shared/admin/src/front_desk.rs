@@ -36,6 +36,7 @@ use crate::appointments::{Appointment, AppointmentPath};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::validate;
+use crate::waitlist;
 
 /// How far ahead the desk may book: further than customers, not forever.
 const DESK_HORIZON_DAYS: i64 = 730;
@@ -211,6 +212,9 @@ pub async fn reschedule(
         RescheduleOutcome::Unfit(why) => return Err(unfit(why)),
     };
     tx.commit().await.map_err(unavailable)?;
+    if moved.slot_id != current.slot_id {
+        waitlist::offer_freed(&state, current.slot_id).await;
+    }
     let changed = moved.starts_at != current.starts_at;
     let notification = if body.notify && changed {
         notify(

@@ -65,6 +65,9 @@ pub struct AdminState {
     /// `PUBLIC_BASE_URL`: where the calendar links point; `None`: links
     /// are given as paths.
     pub public_base_url: Option<url::Url>,
+    /// `WAITLIST_HOLD_MINUTES`: how long time freed by staff is held for the
+    /// waitlisted customer it is offered to.
+    pub waitlist_hold: chrono::Duration,
 }
 
 /// What staff's routes need: the one send path, the clock the conversation
@@ -107,7 +110,14 @@ impl AdminState {
             staff,
             business: Arc::default(),
             public_base_url: None,
+            waitlist_hold: smsbot_conversation::waitlist_offers::DEFAULT_HOLD,
         }
+    }
+
+    /// The same API, holding freed time for `hold` (`WAITLIST_HOLD_MINUTES`).
+    pub fn with_waitlist_hold(mut self, hold: chrono::Duration) -> Self {
+        self.waitlist_hold = hold;
+        self
     }
 
     /// The same API, linking calendars under `base` (`PUBLIC_BASE_URL`).

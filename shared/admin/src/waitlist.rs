@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use smsbot_conversation::waitlist_offers::{DEFAULT_HOLD, WaitlistOffers};
+use smsbot_conversation::waitlist_offers::WaitlistOffers;
 use smsbot_domain::{AppointmentId, ContactId, ProviderId, SlotId};
 use smsbot_store::waitlist::{self as store, EntryFilter, EntryView, WaitlistEntryId};
 use utoipa::{IntoParams, ToSchema};
@@ -178,18 +178,16 @@ pub async fn list(
     }))
 }
 
-/// Offers a place a staff cancellation freed (committed already) to the
-/// waitlist. The cancellation stands whatever happens here: a failure is
-/// logged, and a hold made before it is texted by the next sweep.
-///
-/// The admin state carries no waitlist setting, so staff cancellations hold
-/// for [`DEFAULT_HOLD`].
+/// Offers a place a staff cancellation or move freed (committed already) to
+/// the waitlist, held for `WAITLIST_HOLD_MINUTES`. The change stands whatever
+/// happens here: a failure is logged, and a hold made before it is texted by
+/// the next sweep.
 pub(crate) async fn offer_freed(state: &AdminState, slot: SlotId) {
     let offers = WaitlistOffers::new(
         state.pool.clone(),
         state.staff.outbox.clone(),
         state.staff.clock.clone(),
-        DEFAULT_HOLD,
+        state.waitlist_hold,
     );
     match offers.slot_freed(slot).await {
         Ok(report) => tracing::info!(

@@ -254,7 +254,8 @@ impl App {
             },
         )
         .with_business_profile(SettingsProfile::from_settings(&self.settings))
-        .with_public_base_url(self.settings.public_base_url.clone()))
+        .with_public_base_url(self.settings.public_base_url.clone())
+        .with_waitlist_hold(self.settings.engine.waitlist_hold))
     }
 
     fn handoff_quiet(&self) -> chrono::Duration {

@@ -1278,6 +1278,7 @@ impl<C: GenericClient> Step<'_, C> {
                 }
             }
             Purpose::Reschedule { appointment } => {
+                let before = appointments::slot_of(self.db, appointment.appointment_id).await?;
                 let outcome = appointments::reschedule(
                     self.db,
                     self.contact_id,
@@ -1287,9 +1288,11 @@ impl<C: GenericClient> Step<'_, C> {
                 )
                 .await?;
                 match outcome {
-                    RescheduleOutcome::Rescheduled(a) => {
-                        Ok(say(State::Idle, replies::moved(a.starts_at, tz)))
-                    }
+                    RescheduleOutcome::Rescheduled(a) => Ok(Next {
+                        // The place left behind goes to the waitlist.
+                        freed: before.filter(|slot| *slot != a.slot_id),
+                        ..say(State::Idle, replies::moved(a.starts_at, tz))
+                    }),
                     RescheduleOutcome::NotFound => {
                         Ok(say(State::Idle, replies::no_appointments().to_owned()))
                     }

@@ -135,6 +135,7 @@ impl Admin {
             },
             business: Default::default(),
             public_base_url: Some(PUBLIC_BASE_URL.parse().unwrap()),
+            waitlist_hold: Duration::minutes(15),
         }
     }
 

@@ -242,3 +242,26 @@ async fn an_offer_freed_in_quiet_hours_is_texted_when_they_end_with_the_whole_ho
         admin.clock.now() + Duration::minutes(15)
     );
 }
+
+#[tokio::test]
+async fn a_desk_move_offers_the_time_left_behind_to_the_waitlist() {
+    let admin = Admin::start().await;
+    to_daytime(&admin);
+    let lee = admin.provider("Dr. Lee").await;
+    let (ben, cy) = (admin.contact(BEN).await, admin.contact(CY).await);
+    let slot = admin.slot_for_one(lee, "2028-02-02T15:00:00Z").await;
+    let later = admin.slot_for_one(lee, "2028-02-02T19:00:00Z").await;
+    let appointment = admin.appointment(cy, slot).await;
+    join(&admin, ben, "2028-02-02T12:00:00Z", "2028-02-02T17:00:00Z").await;
+
+    let (status, body) = admin
+        .post(
+            &format!("/api/appointments/{appointment}/reschedule"),
+            serde_json::json!({"slot_id": later}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let texts = admin.phone.take(BEN);
+    assert_eq!(texts.len(), 1, "the freed 10:00 AM goes to Ben: {texts:?}");
+    assert!(texts[0].contains("10:00 AM just opened up"), "{}", texts[0]);
+}

@@ -152,3 +152,24 @@ async fn a_cancellation_by_text_offers_the_freed_time_to_the_waitlist() {
         "{texted:?}"
     );
 }
+
+#[tokio::test]
+async fn a_move_by_text_offers_the_time_left_behind_to_the_waitlist() {
+    let mut bot = TestBot::start().await;
+    bot.conversation = bot
+        .sending_through(bot.phone.clone())
+        .with_waitlist(offers_of(&bot));
+    ben_holds_three(&bot).await;
+    bot.reply_to(ANA, "tmrw at 3?").await;
+    bot.reply_to(ANA, "waitlist").await;
+    bot.reply_to(BEN, "can i move my appt to 4pm").await;
+    let moved = bot.reply_to(BEN, "yes").await;
+    assert!(moved.contains("now Tue Mar 3, 4:00 PM"), "{moved}");
+    let texted = bot.phone.take(ANA);
+    assert!(
+        texted
+            .iter()
+            .any(|t| t.contains("Tue Mar 3, 3:00 PM just opened up")),
+        "{texted:?}"
+    );
+}

@@ -521,6 +521,20 @@ pub async fn visit_of(
     .map_err(|e| StoreError::query("reading an appointment's service and provider", e))
 }
 
+/// The slot an appointment is in; `None` for no such appointment.
+pub async fn slot_of(
+    db: &impl GenericClient,
+    appointment_id: AppointmentId,
+) -> Result<Option<SlotId>, StoreError> {
+    db.query_opt(
+        "SELECT slot_id FROM appointments WHERE id = $1",
+        &[&appointment_id],
+    )
+    .await
+    .map(|row| row.map(|r| r.get(0)))
+    .map_err(|e| StoreError::query("reading an appointment's slot", e))
+}
+
 /// When the customer confirmed, if they did.
 pub async fn confirmed_at(
     db: &impl GenericClient,
