@@ -266,7 +266,8 @@ fn names_person(words: &[String], name: &str) -> bool {
         })
 }
 
-/// Equal, or a plural, or (for five letters or more) one edit apart.
+/// Equal, or a plural, or (for five letters or more) one edit apart: a
+/// letter changed, added, dropped, or two neighbours swapped.
 fn same_word(said: &str, name: &str) -> bool {
     if said == name || said.strip_suffix('s') == Some(name) {
         return true;
@@ -278,7 +279,15 @@ fn one_edit_apart(a: &str, b: &str) -> bool {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     match long.len() - short.len() {
-        0 => short.iter().zip(&long).filter(|(x, y)| x != y).count() == 1,
+        0 => {
+            let differ: Vec<usize> = (0..short.len()).filter(|&i| short[i] != long[i]).collect();
+            match differ.as_slice() {
+                [_] => true,
+                // Two neighbours swapped: "cleanign".
+                [a, b] => *b == a + 1 && short[*a] == long[*b] && short[*b] == long[*a],
+                _ => false,
+            }
+        }
         1 => {
             let first = short.iter().zip(&long).take_while(|(x, y)| x == y).count();
             short[first..] == long[first + 1..]
@@ -336,6 +345,7 @@ mod tests {
             ("can i get a cleaning tmrw at 3", 1),
             ("Cleanings?", 1),
             ("cleanig pls", 1),
+            ("CLEANIGN 🙏", 1),
             ("checkup", 2),
             ("check up w dr lee", 2),
             ("Check-Up", 2),
@@ -430,5 +440,42 @@ mod tests {
     fn a_visit_reads_back_from_an_older_payload_without_one() {
         let visit: Visit = serde_json::from_value(serde_json::json!({})).unwrap();
         assert_eq!(visit, Visit::default());
+    }
+
+    proptest::proptest! {
+        /// Whatever a customer texts (any Unicode: combining marks, RTL,
+        /// emoji, letters whose lower case is longer), reading it for a
+        /// service or a provider never panics, and naming one service is
+        /// naming one of the catalog's.
+        #[test]
+        fn any_text_reads_without_panic(text in "\\PC{0,80}") {
+            let catalog = clinic();
+            let named = catalog.service_named(&text);
+            proptest::prop_assert!(named.is_none_or(|id| catalog.service(id).is_some()));
+            let _ = catalog.provider_wished(&text);
+            let _ = catalog.generic(&text);
+            let _ = Visit::default().updated_by(&catalog, &text);
+        }
+    }
+
+    #[test]
+    fn strange_unicode_reads_as_no_service_and_no_provider() {
+        let catalog = clinic();
+        for text in [
+            "İİİ dr",
+            "ß\u{301}cleaning\u{200d}",
+            "\u{202e}gninaelc",
+            "ﬁ ﬂ",
+            "🧼🦷",
+            "Ⅻ",
+        ] {
+            let _ = catalog.provider_wished(text);
+            let _ = catalog.generic(text);
+        }
+        // A service named in another script still reads.
+        assert_eq!(
+            catalog.service_named("CLEANING!!!"),
+            Some(ServiceId::new(1))
+        );
     }
 }

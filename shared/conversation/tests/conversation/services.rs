@@ -212,3 +212,24 @@ async fn an_answer_that_names_no_service_is_asked_again_and_a_new_request_is_tak
     );
     let _ = support::tz();
 }
+
+#[tokio::test]
+async fn people_answer_the_service_question_with_emoji_typos_and_other_words() {
+    let practice = Practice::open().await;
+    let bot = &practice.bot;
+    // Emoji and shouting around a typo.
+    bot.reply_to(ANA, "🦷 appt tmrw at 10 pls").await;
+    let offer = bot.reply_to(ANA, "CLEANIGN 🙏").await;
+    assert!(offer.contains("Tue Mar 3, 10:00 AM"), "{offer}");
+    let done = bot.reply_to(ANA, "👍").await;
+    assert!(
+        done.starts_with("You're booked for Tue Mar 3, 10:00 AM."),
+        "{done}"
+    );
+    // Spanish the offline understanding does not read: never a guessed
+    // booking; after the second text in a row, a person follows up.
+    bot.reply_to(BEN, "cita mañana a las 11").await;
+    let handed = bot.reply_to(BEN, "una limpieza por favor").await;
+    assert!(handed.contains("get back to you"), "{handed}");
+    assert_eq!(practice.booked().await.len(), 1);
+}
