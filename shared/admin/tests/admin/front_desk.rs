@@ -389,3 +389,84 @@ async fn the_desk_approves_a_pencilled_in_booking_and_the_customer_is_told() {
     assert_conflict(&admin.command(&uri).await, "invalid_transition");
     assert_not_found(&admin.command("/api/appointments/999999/approve").await);
 }
+
+/// Twilio timing out after it may have taken the text.
+struct TimesOut;
+
+#[async_trait::async_trait]
+impl smsbot_outbox::SmsSender for TimesOut {
+    async fn send(
+        &self,
+        _to: &smsbot_domain::PhoneNumber,
+        _body: &str,
+        _options: &smsbot_outbox::SendOptions,
+    ) -> Result<smsbot_outbox::SentSms, smsbot_outbox::SendFailure> {
+        Err(smsbot_outbox::SendFailure::OutcomeUnknown(
+            "timed out".into(),
+        ))
+    }
+
+    async fn find_sent(
+        &self,
+        _to: &smsbot_domain::PhoneNumber,
+        _body: &str,
+        _since: chrono::DateTime<Utc>,
+    ) -> Result<Vec<smsbot_outbox::SentSms>, smsbot_outbox::SendFailure> {
+        Err(smsbot_outbox::SendFailure::Transient("still down".into()))
+    }
+}
+
+#[tokio::test]
+async fn a_desk_booking_stands_when_the_confirmation_text_times_out_and_a_retry_books_nothing_twice()
+ {
+    let admin = Admin::start().await;
+    let lee = admin.provider("Dr. Lee").await;
+    let slot = admin.slot_for_one(lee, &day_at(3, 15, 0)).await;
+    let mut state = admin.state();
+    state.staff.outbox = smsbot_outbox::Outbox::new(
+        admin.pool().clone(),
+        std::sync::Arc::new(TimesOut),
+        admin.clock.clone(),
+        "America/New_York".parse().unwrap(),
+    );
+    let request = json!({"phone": "+14155550195", "slot_id": slot, "notify": true});
+    let post = || {
+        axum::http::Request::post("/api/appointments")
+            .header("x-api-key", crate::support::KEY)
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(request.to_string()))
+            .unwrap()
+    };
+    let (status, body) = crate::support::send(smsbot_admin::router(state.clone()), post()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["notification"], "failed", "in doubt: never sent twice");
+    // The desk clicks again: the customer already holds the slot.
+    let again = crate::support::send(smsbot_admin::router(state), post()).await;
+    assert_conflict(&again, "already_held");
+    let booked: i64 = admin
+        .sql_rows(
+            "SELECT count(*) FROM appointments WHERE status = 'booked'",
+            &[],
+        )
+        .await[0]
+        .get(0);
+    assert_eq!(booked, 1);
+}
+
+#[tokio::test]
+async fn with_the_database_down_the_desk_gets_503_and_nothing_is_half_done() {
+    let admin = Admin::start().await;
+    let lee = admin.provider("Dr. Lee").await;
+    let slot = admin.slot_for_one(lee, &day_at(3, 15, 0)).await;
+    let down = admin.with_the_database_down();
+    let request = axum::http::Request::post("/api/appointments")
+        .header("x-api-key", crate::support::KEY)
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(
+            json!({"phone": "+14155550196", "slot_id": slot}).to_string(),
+        ))
+        .unwrap();
+    let (status, _) = crate::support::send(smsbot_admin::router(down), request).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(admin.phone.take("+14155550196").is_empty());
+}
