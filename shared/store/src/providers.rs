@@ -164,13 +164,7 @@ pub async fn create(
         .map_err(|e| StoreError::query(CONTEXT, e))?
         .get(0);
     replace_services(&tx, id, fields.service_ids, CONTEXT).await?;
-    let saved = get(&tx, id)
-        .await?
-        .ok_or(StoreError::NotFound("provider"))?;
-    tx.commit()
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?;
-    Ok(Saved::Provider(saved))
+    commit_saved(tx, id, CONTEXT).await
 }
 
 /// Replaces a provider's editable fields and the services it offers, in one
@@ -201,12 +195,21 @@ pub async fn update(
     .await
     .map_err(|e| StoreError::query(CONTEXT, e))?;
     replace_services(&tx, id, fields.service_ids, CONTEXT).await?;
+    commit_saved(tx, id, CONTEXT).await
+}
+
+/// Reads the saved provider back and commits.
+async fn commit_saved(
+    tx: deadpool_postgres::Transaction<'_>,
+    id: ProviderId,
+    context: &'static str,
+) -> Result<Saved, StoreError> {
     let saved = get(&tx, id)
         .await?
         .ok_or(StoreError::NotFound("provider"))?;
     tx.commit()
         .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?;
+        .map_err(|e| StoreError::query(context, e))?;
     Ok(Saved::Provider(saved))
 }
 
@@ -238,13 +241,7 @@ pub async fn set_services(
     .await
     .map_err(|e| StoreError::query(CONTEXT, e))?;
     replace_services(&tx, provider, services, CONTEXT).await?;
-    let saved = get(&tx, provider)
-        .await?
-        .ok_or(StoreError::NotFound("provider"))?;
-    tx.commit()
-        .await
-        .map_err(|e| StoreError::query(CONTEXT, e))?;
-    Ok(Saved::Provider(saved))
+    commit_saved(tx, provider, CONTEXT).await
 }
 
 /// Locks the provider's row until the transaction ends; false when there is

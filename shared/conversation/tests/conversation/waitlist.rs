@@ -27,6 +27,15 @@ fn offers_of(bot: &TestBot) -> WaitlistOffers {
     )
 }
 
+/// The bot, offering time freed by text to the waitlist.
+async fn bot_offering_freed_time() -> TestBot {
+    let mut bot = TestBot::start().await;
+    bot.conversation = bot
+        .sending_through(bot.phone.clone())
+        .with_waitlist(offers_of(&bot));
+    bot
+}
+
 /// Ben holds Tuesday 3 PM; 4 PM is open.
 async fn ben_holds_three(bot: &TestBot) -> smsbot_domain::SlotId {
     let slots = bot
@@ -134,10 +143,7 @@ async fn with_nothing_open_at_all_the_bot_offers_the_waitlist_and_yes_joins_it()
 
 #[tokio::test]
 async fn a_cancellation_by_text_offers_the_freed_time_to_the_waitlist() {
-    let mut bot = TestBot::start().await;
-    bot.conversation = bot
-        .sending_through(bot.phone.clone())
-        .with_waitlist(offers_of(&bot));
+    let bot = bot_offering_freed_time().await;
     ben_holds_three(&bot).await;
     bot.reply_to(ANA, "tmrw at 3?").await;
     bot.reply_to(ANA, "waitlist").await;
@@ -155,10 +161,7 @@ async fn a_cancellation_by_text_offers_the_freed_time_to_the_waitlist() {
 
 #[tokio::test]
 async fn a_move_by_text_offers_the_time_left_behind_to_the_waitlist() {
-    let mut bot = TestBot::start().await;
-    bot.conversation = bot
-        .sending_through(bot.phone.clone())
-        .with_waitlist(offers_of(&bot));
+    let bot = bot_offering_freed_time().await;
     ben_holds_three(&bot).await;
     bot.reply_to(ANA, "tmrw at 3?").await;
     bot.reply_to(ANA, "waitlist").await;
