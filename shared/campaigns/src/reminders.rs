@@ -165,6 +165,8 @@ impl Reminders {
                 appointment: Listed {
                     appointment_id: candidate.appointment_id,
                     starts_at: candidate.starts_at,
+                    // Answers to a reminder are about this one appointment.
+                    service_id: None,
                 },
             };
             conversations::save(

@@ -8,7 +8,7 @@
 //! another time) is read by the modules named for it and decided here. Must
 //! not send anything or commit: the turn does that.
 
-use chrono::{DateTime, Duration, Timelike, Utc};
+use chrono::{DateTime, Duration, NaiveTime, Timelike, Utc};
 use deadpool_postgres::GenericClient;
 use smsbot_domain::calendar_links;
 use smsbot_domain::{ContactId, SlotId};
@@ -108,10 +108,12 @@ async fn load_catalog(db: &impl GenericClient) -> Result<Catalog, StoreError> {
             minutes: s.duration_minutes,
         })
         .collect();
-    let providers = providers::list(db)
+    let (active, away): (Vec<_>, Vec<_>) = providers::list(db)
         .await?
         .into_iter()
-        .filter(|p| p.active)
+        .partition(|p| p.active);
+    let providers = active
+        .into_iter()
         .map(|p| NamedProvider {
             id: p.id,
             name: p.name,
@@ -121,6 +123,7 @@ async fn load_catalog(db: &impl GenericClient) -> Result<Catalog, StoreError> {
     Ok(Catalog {
         services,
         providers,
+        away: away.into_iter().map(|p| p.name).collect(),
     })
 }
 
@@ -129,7 +132,12 @@ async fn load_catalog(db: &impl GenericClient) -> Result<Catalog, StoreError> {
 /// question; after an offer, "I can't do 3" turns it down (a time it goes on
 /// to name is still read) and "later" or "anything earlier?" asks for other
 /// times. `None`: as understood.
-fn in_context(state: &State, text: &str, u: &Understanding) -> Option<Understanding> {
+fn in_context(
+    state: &State,
+    text: &str,
+    u: &Understanding,
+    tz: chrono_tz::Tz,
+) -> Option<Understanding> {
     let listed = match state {
         State::OfferedSlots { offers, .. } => offers.len(),
         State::ChoosingToCancel { appointments } | State::ChoosingToReschedule { appointments } => {
@@ -145,6 +153,21 @@ fn in_context(state: &State, text: &str, u: &Understanding) -> Option<Understand
             direction: None,
             confidence: 1.0,
             ..u.clone()
+        });
+    }
+    // "4 then", "11 works": a number that is no option is an hour.
+    if offering(state)
+        && let Some(time) = short_answer::number(text).and_then(|n| hour_said(n, state, tz))
+    {
+        return Some(Understanding {
+            intent: Intent::Select,
+            selection: None,
+            date: None,
+            date_range: None,
+            time: Some(time),
+            time_range: None,
+            direction: None,
+            confidence: 1.0,
         });
     }
     let (intent, direction) = match short_answer::read(text) {
@@ -163,6 +186,24 @@ fn in_context(state: &State, text: &str, u: &Understanding) -> Option<Understand
         confidence: 1.0,
         ..u.clone()
     })
+}
+
+/// The hour a bare number says while times are offered: that of an offer
+/// at `n` o'clock (morning or afternoon), else as the business day reads it.
+fn hour_said(n: usize, state: &State, tz: chrono_tz::Tz) -> Option<NaiveTime> {
+    let n = u32::try_from(n).ok()?;
+    let offered: Vec<NaiveTime> = match state {
+        State::OfferedSlots { offers, .. } => offers.iter().map(|o| o.starts_at).collect(),
+        State::AwaitingConfirmation { offer, .. } => vec![offer.starts_at],
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .map(|at| at.with_timezone(&tz).time())
+    .collect();
+    offered
+        .into_iter()
+        .find(|t| t.minute() == 0 && (1..=12).contains(&n) && t.hour() % 12 == n % 12)
+        .or_else(|| reference::business_hour(n))
 }
 
 /// The understanding without the day and hour it names: they named the
@@ -347,7 +388,7 @@ impl<C: GenericClient> Step<'_, C> {
         if let Some(next) = self.visit_changed(&state, u).await? {
             return Ok(next);
         }
-        let answered = in_context(&state, self.text, u);
+        let answered = in_context(&state, self.text, u, self.tz());
         let u = answered.as_ref().unwrap_or(u);
         // "A cleaning please" with nothing pending asks for a booking.
         if state == State::Idle
@@ -373,7 +414,7 @@ impl<C: GenericClient> Step<'_, C> {
             State::ChoosingToCancel { appointments } => match picked(u, appointments.len()) {
                 Some(i) => Ok(self.confirm_cancel(appointments[i])),
                 // "thursday", "the 3pm one": the one it names.
-                None if let Picked::One(one) = self.named_among(&appointments) => {
+                None if let Picked::One(one) = self.named_among(&appointments).await? => {
                     Ok(self.confirm_cancel(one))
                 }
                 None if u.intent == Intent::Select => Ok(say(
@@ -394,7 +435,7 @@ impl<C: GenericClient> Step<'_, C> {
             State::ChoosingService { .. } | State::OfferedWaitlist { .. } => self.fresh(u).await,
             State::ChoosingToReschedule { appointments } => match picked(u, appointments.len()) {
                 Some(i) => self.move_to(appointments[i], u).await,
-                None if let Picked::One(one) = self.named_among(&appointments) => {
+                None if let Picked::One(one) = self.named_among(&appointments).await? => {
                     self.move_to(one, &nothing_named(u)).await
                 }
                 None if u.intent == Intent::Select => Ok(say(
@@ -479,11 +520,11 @@ impl<C: GenericClient> Step<'_, C> {
         match upcoming.as_slice() {
             [] => Ok(say(State::Idle, replies::no_appointments().to_owned())),
             [one] => self.move_to(*one, u).await,
-            many => match self.named_among(many) {
+            many => match self.named_among(many).await? {
                 // "Reschedule my tuesday appt": the day named the appointment,
                 // not the new time.
                 Picked::One(one) => self.move_to(one, &nothing_named(u)).await,
-                _ => Ok(self.which_to_move(many)),
+                _ => self.which_to_move(many).await,
             },
         }
     }
@@ -511,19 +552,49 @@ impl<C: GenericClient> Step<'_, C> {
     }
 
     /// The one of `appointments` the whole message names ("thursday", "my
-    /// 11"), if it names one.
-    fn named_among(&self, appointments: &[Listed]) -> Picked {
-        let named = reference::named(self.text, self.now.with_timezone(&self.tz()));
-        reference::pick(&named, appointments, self.tz(), Match::Named)
+    /// 11", "the checkup"), if it names one.
+    async fn named_among(&self, appointments: &[Listed]) -> Result<Picked, StoreError> {
+        self.named_in(self.text, appointments, Match::Named).await
     }
 
-    fn which_to_move(&self, many: &[Listed]) -> Next {
-        say(
+    /// The one(s) of `appointments` that `words` name by day, hour or
+    /// service. A service named narrows them down; then a day or hour need
+    /// not be named as well.
+    async fn named_in(
+        &self,
+        words: &str,
+        appointments: &[Listed],
+        how: Match,
+    ) -> Result<Picked, StoreError> {
+        let tz = self.tz();
+        let named = reference::named(words, self.now.with_timezone(&tz));
+        if let Some(service) = self.catalog().await?.service_named(words) {
+            let of_service: Vec<Listed> = appointments
+                .iter()
+                .filter(|a| a.service_id == Some(service))
+                .copied()
+                .collect();
+            if !of_service.is_empty() {
+                return Ok(reference::pick(&named, &of_service, tz, Match::Lenient));
+            }
+        }
+        Ok(reference::pick(&named, appointments, tz, how))
+    }
+
+    async fn service_names(&self) -> Result<replies::ServiceNames, StoreError> {
+        let catalog = self.catalog().await?;
+        Ok(replies::ServiceNames::new(
+            catalog.services.iter().map(|s| (s.id, s.name.clone())),
+        ))
+    }
+
+    async fn which_to_move(&self, many: &[Listed]) -> Result<Next, StoreError> {
+        Ok(say(
             State::ChoosingToReschedule {
                 appointments: many.to_vec(),
             },
-            replies::which_to_move(many, self.tz()),
-        )
+            replies::which_to_move(many, &self.service_names().await?, self.tz()),
+        ))
     }
 
     /// "Cancel my 3pm and book thursday instead", "move my 3pm to 4": the
@@ -541,14 +612,13 @@ impl<C: GenericClient> Step<'_, C> {
         if !names_a_time(&new) && same.is_none() && by.is_none() {
             return Ok(None);
         }
-        let old = reference::named(&swap.old, now);
         let how = if offering(state) {
             Match::Named
         } else {
             Match::Lenient
         };
         let upcoming = self.upcoming().await?;
-        let next = match reference::pick(&old, &upcoming, tz, how) {
+        let next = match self.named_in(&swap.old, &upcoming, how).await? {
             Picked::One(appointment) => {
                 let at = appointment.starts_at;
                 let wanted = match (same, by) {
@@ -559,7 +629,7 @@ impl<C: GenericClient> Step<'_, C> {
                 self.move_to(appointment, wanted.as_ref().unwrap_or(&new))
                     .await?
             }
-            Picked::Several(many) => self.which_to_move(&many),
+            Picked::Several(many) => self.which_to_move(&many).await?,
             Picked::Nothing => match state.clone() {
                 State::OfferedSlots { purpose, offers } => {
                     self.on_offers(purpose, offers, &new).await?
@@ -635,7 +705,7 @@ impl<C: GenericClient> Step<'_, C> {
                     [one] => *one,
                     many => match reference::pick(u, many, self.tz(), Match::Named) {
                         Picked::One(one) => one,
-                        _ => return Ok(Some(self.which_to_move(many))),
+                        _ => return self.which_to_move(many).await.map(Some),
                     },
                 };
                 (Purpose::Reschedule { appointment }, appointment.starts_at)
@@ -683,13 +753,13 @@ impl<C: GenericClient> Step<'_, C> {
                     [] => Ok(say(State::Idle, replies::no_appointments().to_owned())),
                     [one] => Ok(self.confirm_cancel(*one)),
                     // "Cancel my 3pm": the one it names, if it names one.
-                    many => match self.named_among(many) {
+                    many => match self.named_among(many).await? {
                         Picked::One(one) => Ok(self.confirm_cancel(one)),
                         _ => Ok(say(
                             State::ChoosingToCancel {
                                 appointments: many.to_vec(),
                             },
-                            replies::which_to_cancel(many, self.tz()),
+                            replies::which_to_cancel(many, &self.service_names().await?, self.tz()),
                         )),
                     },
                 }
@@ -793,7 +863,8 @@ impl<C: GenericClient> Step<'_, C> {
                 let same = wanted.date == Some(offered.date_naive())
                     && wanted.time == Some(offered.time())
                     && wanted.time_range.is_none();
-                let agreed = matches!(u.intent, Intent::Affirm | Intent::Book);
+                // "4 works" to an offer of 4:00 PM is a yes.
+                let agreed = matches!(u.intent, Intent::Affirm | Intent::Book | Intent::Select);
                 if same && agreed {
                     self.commit(purpose, offer).await
                 } else {
@@ -867,6 +938,14 @@ impl<C: GenericClient> Step<'_, C> {
                     return Ok(say(asked, replies::which_service(&names)).remembering(visit));
                 }
             }
+        }
+        // "Checkup with Dr. Kim" while Dr. Kim is away: say so, offer anyone.
+        if let Some(away) = catalog.away_named(self.text) {
+            let said = replies::provider_away(away);
+            note = Some(match note {
+                Some(before) => format!("{before} {said}"),
+                None => said,
+            });
         }
         // "Checkup with Alex" where only Dr. Lee does them: say so, offer anyone.
         if let (Some(provider), Some(service)) = (visit.provider, visit.service)
@@ -1435,6 +1514,7 @@ impl<C: GenericClient> Step<'_, C> {
             .map(|a| Listed {
                 appointment_id: a.id,
                 starts_at: a.starts_at,
+                service_id: a.service_id,
             })
             .collect())
     }

@@ -42,12 +42,20 @@ pub fn named(words: &str, now: DateTime<Tz>) -> Understanding {
             .split_whitespace()
             .filter_map(|w| w.parse::<u32>().ok())
             .find(|h| (1..=12).contains(h))
-            .and_then(|h| {
-                let h = if h <= 6 { h + 12 } else { h };
-                NaiveTime::from_hms_opt(h, 0, 0)
-            });
+            .and_then(business_hour);
     }
     u
+}
+
+/// A bare hour as the business day reads it: 1-6 in the afternoon, 7-12 in
+/// the morning or at noon, 13-23 as written.
+pub fn business_hour(h: u32) -> Option<NaiveTime> {
+    let h = match h {
+        1..=6 => h + 12,
+        7..=23 => h,
+        _ => return None,
+    };
+    NaiveTime::from_hms_opt(h, 0, 0)
 }
 
 /// The appointment(s) among `upcoming` that `named` points at.
@@ -97,6 +105,7 @@ mod tests {
 
     fn listed(id: i64, d: u32, h: u32, m: u32) -> Listed {
         Listed {
+            service_id: None,
             appointment_id: AppointmentId::new(id),
             starts_at: tz()
                 .with_ymd_and_hms(2026, 3, d, h, m, 0)

@@ -10,7 +10,7 @@ use crate::weekly_hours::{Opening, WeeklyHours};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use smsbot_domain::marketing::FrequencyCap;
-use smsbot_domain::{ProviderId, StaffReason};
+use smsbot_domain::{ProviderId, ServiceId, StaffReason};
 
 use crate::state::{Listed, Offer};
 
@@ -21,12 +21,41 @@ pub fn when(at: DateTime<Utc>, tz: Tz) -> String {
         .to_string()
 }
 
-fn numbered(times: impl Iterator<Item = DateTime<Utc>>, tz: Tz) -> String {
-    times
+/// The customer's appointments numbered, each with what it is for when
+/// they are not all for the same service: "1) Tue Mar 3, 10:00 AM
+/// (Cleaning) 2) Thu Mar 5, 2:00 PM (Check-up)".
+fn numbered(appointments: &[Listed], services: &ServiceNames, tz: Tz) -> String {
+    let first = appointments.first().and_then(|a| a.service_id);
+    let alike = appointments.iter().all(|a| a.service_id == first);
+    appointments
+        .iter()
         .enumerate()
-        .map(|(i, at)| format!("{}) {}", i + 1, when(at, tz)))
+        .map(
+            |(i, a)| match services.of(a.service_id).filter(|_| !alike) {
+                Some(name) => format!("{}) {} ({name})", i + 1, when(a.starts_at, tz)),
+                None => format!("{}) {}", i + 1, when(a.starts_at, tz)),
+            },
+        )
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The names of the business's services, to tell appointments apart.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceNames(Vec<(ServiceId, String)>);
+
+impl ServiceNames {
+    pub fn new(names: impl IntoIterator<Item = (ServiceId, String)>) -> Self {
+        Self(names.into_iter().collect())
+    }
+
+    fn of(&self, id: Option<ServiceId>) -> Option<&str> {
+        let id = id?;
+        self.0
+            .iter()
+            .find(|(s, _)| *s == id)
+            .map(|(_, name)| name.as_str())
+    }
 }
 
 /// The names offers give their providers (an offer names one only when
@@ -180,6 +209,11 @@ pub fn provider_does_not_offer(provider: &str, service: &str, who: &[&str]) -> S
     }
 }
 
+/// A provider the customer asked for who is not taking appointments.
+pub fn provider_away(provider: &str) -> String {
+    format!("{provider} isn't taking appointments right now.")
+}
+
 /// A service taken from the customer's last booking, said so they can change it.
 pub fn as_last_time(service: &str) -> String {
     format!("Same as last time: {service} (just say if not).")
@@ -240,17 +274,17 @@ pub fn appointment_list(appointments: &[Listed], tz: Tz) -> String {
     }
 }
 
-pub fn which_to_cancel(appointments: &[Listed], tz: Tz) -> String {
+pub fn which_to_cancel(appointments: &[Listed], services: &ServiceNames, tz: Tz) -> String {
     format!(
         "Which one should I cancel? {}. Reply with its number.",
-        numbered(appointments.iter().map(|a| a.starts_at), tz)
+        numbered(appointments, services, tz)
     )
 }
 
-pub fn which_to_move(appointments: &[Listed], tz: Tz) -> String {
+pub fn which_to_move(appointments: &[Listed], services: &ServiceNames, tz: Tz) -> String {
     format!(
         "Which one should I move? {}. Reply with its number.",
-        numbered(appointments.iter().map(|a| a.starts_at), tz)
+        numbered(appointments, services, tz)
     )
 }
 
@@ -616,8 +650,15 @@ mod tests {
             .map(|i| Listed {
                 appointment_id: smsbot_domain::AppointmentId::new(i),
                 starts_at: at("2026-12-30T15:30:00Z") + chrono::Duration::days(i),
+                service_id: Some(ServiceId::new(i)),
             })
             .collect();
+        let services = ServiceNames::new(
+            ["Check-up", "Cleaning", "Whitening consult"]
+                .into_iter()
+                .enumerate()
+                .map(|(i, name)| (ServiceId::new(i as i64), name.to_owned())),
+        );
         let longest = [
             offers(&shown, tz(), Some(expired_prefix())),
             offers(&shown, tz(), Some(slot_taken())),
@@ -625,7 +666,8 @@ mod tests {
             help("Bright Smile Dental Clinic of Springfield"),
             greeting("Bright Smile Dental Clinic of Springfield"),
             appointment_list(&listed, tz()),
-            which_to_cancel(&listed, tz()),
+            which_to_cancel(&listed, &services, tz()),
+            which_to_move(&listed, &services, tz()),
             confirm_move(&listed[0], &shown[0], tz(), &ProviderNames::default()),
             booked(shown[0].starts_at, tz()),
             too_many(3),

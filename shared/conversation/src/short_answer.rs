@@ -126,6 +126,36 @@ const REFUSALS: &[&str] = &[
 /// The option picked out of `count` offered, from a message that says only
 /// that: "#2", "2️⃣", "the last one", "first one works", "number 3 pls".
 pub fn option(text: &str, count: usize) -> Option<u8> {
+    let n = match said_alone(text)? {
+        OnlyWord::Last => count,
+        OnlyWord::Ordinal(n) | OnlyWord::Digits(n) => n,
+    };
+    if (1..=count).contains(&n) {
+        u8::try_from(n).ok()
+    } else {
+        None
+    }
+}
+
+/// The number a message says and nothing more ("4 then", "11 works", "the
+/// 3 pls"), whatever it counts: out of the options offered, an hour.
+pub fn number(text: &str) -> Option<usize> {
+    match said_alone(text)? {
+        OnlyWord::Digits(n) => Some(n),
+        OnlyWord::Last | OnlyWord::Ordinal(_) => None,
+    }
+}
+
+/// What is left of a message once the words that only lead up to an
+/// option, or agree with it, are taken off.
+enum OnlyWord {
+    Last,
+    /// "first", "2nd".
+    Ordinal(usize),
+    Digits(usize),
+}
+
+fn said_alone(text: &str) -> Option<OnlyWord> {
     let normal = normalise(text);
     let mut words: Vec<&str> = normal.split_whitespace().collect();
     while let Some(first) = words.first()
@@ -140,21 +170,16 @@ pub fn option(text: &str, count: usize) -> Option<u8> {
     {
         words.pop();
     }
-    let n: usize = match words.as_slice() {
-        ["last"] => count,
-        ["first" | "1st"] => 1,
-        ["second" | "2nd"] => 2,
-        ["third" | "3rd"] => 3,
-        ["fourth" | "4th"] => 4,
-        ["fifth" | "5th"] => 5,
-        [digits] => digits.parse().ok()?,
+    Some(match words.as_slice() {
+        ["last"] => OnlyWord::Last,
+        ["first" | "1st"] => OnlyWord::Ordinal(1),
+        ["second" | "2nd"] => OnlyWord::Ordinal(2),
+        ["third" | "3rd"] => OnlyWord::Ordinal(3),
+        ["fourth" | "4th"] => OnlyWord::Ordinal(4),
+        ["fifth" | "5th"] => OnlyWord::Ordinal(5),
+        [digits] => OnlyWord::Digits(digits.parse().ok()?),
         _ => return None,
-    };
-    if (1..=count).contains(&n) {
-        u8::try_from(n).ok()
-    } else {
-        None
-    }
+    })
 }
 
 /// Words before an option that only lead up to it.
@@ -591,6 +616,28 @@ mod tests {
         }
         for text in ["4", "the first one tomorrow", "last week", "2 people", ""] {
             assert_eq!(option(text, 3), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_number_said_alone_is_read_whatever_it_counts() {
+        for (text, n) in [
+            ("4 then", 4),
+            ("11 works", 11),
+            ("the 3 pls", 3),
+            ("ok 9", 9),
+        ] {
+            assert_eq!(number(text), Some(n), "{text:?}");
+        }
+        for text in [
+            "the last one",
+            "first",
+            "4 people",
+            "at 4 tmrw",
+            "99999999999999999999999",
+            "",
+        ] {
+            assert_eq!(number(text), None, "{text:?}");
         }
     }
 

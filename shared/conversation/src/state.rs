@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use smsbot_domain::{AppointmentId, ProviderId, SlotId};
+use smsbot_domain::{AppointmentId, ProviderId, ServiceId, SlotId};
 
 /// A slot the bot offered, with the start time it showed the customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +24,10 @@ pub struct Offer {
 pub struct Listed {
     pub appointment_id: AppointmentId,
     pub starts_at: DateTime<Utc>,
+    /// What the visit is for, so "cancel the checkup" can name it (absent
+    /// in a state saved before services were listed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<ServiceId>,
 }
 
 /// What choosing a slot will do.

@@ -47,6 +47,9 @@ pub struct NamedProvider {
 pub struct Catalog {
     pub services: Vec<NamedService>,
     pub providers: Vec<NamedProvider>,
+    /// Names of providers who are not active (on leave, gone): a customer
+    /// who asks for one is told, not silently given someone else.
+    pub away: Vec<String>,
 }
 
 /// What a message says about the provider.
@@ -147,6 +150,19 @@ impl Catalog {
     pub fn offers(&self, provider: ProviderId, service: ServiceId) -> bool {
         self.provider(provider)
             .is_some_and(|p| p.services.contains(&service))
+    }
+
+    /// The provider who is not active that the text names, when it names
+    /// no active one ("checkup with dr kim" while Dr. Kim is away).
+    pub fn away_named(&self, text: &str) -> Option<&str> {
+        if self.provider_wished(text) != ProviderWish::Unsaid {
+            return None;
+        }
+        let words = words(text);
+        self.away
+            .iter()
+            .find(|name| names_person(&words, name))
+            .map(String::as_str)
     }
 
     /// What the text says about the provider.
@@ -334,6 +350,7 @@ mod tests {
                     services: vec![cleaning, whitening],
                 },
             ],
+            away: vec!["Dr. Patel".to_owned()],
         }
     }
 
@@ -411,6 +428,16 @@ mod tests {
         );
         assert_eq!(catalog.provider_wished("dr 3pm"), ProviderWish::Unsaid);
         assert_eq!(catalog.provider_wished("tomorrow"), ProviderWish::Unsaid);
+    }
+
+    #[test]
+    fn a_provider_who_is_away_is_noticed_only_when_no_active_one_is_named() {
+        let catalog = clinic();
+        assert_eq!(catalog.away_named("checkup w dr patel"), Some("Dr. Patel"));
+        assert_eq!(catalog.away_named("PATEL pls"), Some("Dr. Patel"));
+        assert_eq!(catalog.away_named("patel or lee"), None);
+        assert_eq!(catalog.away_named("checkup tmrw"), None);
+        assert_eq!(catalog.away_named("dr 3pm"), None);
     }
 
     #[test]
