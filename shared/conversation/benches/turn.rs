@@ -8,24 +8,29 @@
 //!    place, next to `pgbench` running a transaction with the same lock pattern
 //!    (lock the slot row, update it, commit) on the same server. Each booking
 //!    is one statement (`book_appointment`), its own transaction, for a
-//!    customer whose contact exists (they texted first).
+//!    customer whose contact exists (they texted first). Like pgbench, the
+//!    workers connect before the clock starts and book for a fixed time.
 //!
 //! Run: `scripts/dev-env -- cargo bench -p smsbot-conversation --bench turn`.
 
 use std::process::Command;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use chrono::{TimeZone, Utc};
 use smsbot_conversation::{Conversation, Policy, handle_batch};
-use smsbot_domain::PhoneNumber;
 use smsbot_nlu::OfflineUnderstander;
 use smsbot_outbox::{ConsoleSender, ManualClock, Outbox};
 use smsbot_store::appointments::{self, BookingOutcome, BookingRequest};
 use smsbot_store::availability::{self, NewSlot};
-use smsbot_store::contacts;
 use smsbot_test_support::TestDatabase;
+
+/// Workers booking the one slot at once, and for how long (pgbench below
+/// runs as many clients for as long).
+const WORKERS: usize = 8;
+const BOOKING_RUN: Duration = Duration::from_secs(5);
 
 fn policy() -> Policy {
     Policy {
@@ -79,7 +84,7 @@ async fn main() {
         .map(|i| NewSlot {
             starts_at: now + chrono::Duration::hours(2) + chrono::Duration::minutes(30 * i),
             ends_at: now + chrono::Duration::hours(2) + chrono::Duration::minutes(30 * i + 30),
-            capacity: 10_000,
+            capacity: 100_000,
         })
         .collect();
     availability::insert_missing(&client, provider, &slots)
@@ -144,48 +149,71 @@ async fn main() {
         )
         .await
         .unwrap();
-    let per_worker = 250;
     // Customers text before they book: their contacts exist already, as in
-    // the product, so the timed part is the booking alone.
-    let mut customers = Vec::new();
-    for n in 0..8 * per_worker {
-        let phone = PhoneNumber::parse_e164(&format!("+1202555{n:04}")).unwrap();
-        customers.push(
-            contacts::find_or_create_by_phone(&client, &phone)
-                .await
-                .unwrap(),
-        );
-    }
-    let start = Instant::now();
-    let workers = customers.chunks(per_worker).map(|mine| {
-        let pool = db.pool.clone();
-        let mine = mine.to_vec();
-        tokio::spawn(async move {
-            let client = pool.get().await.unwrap();
-            for contact_id in mine {
-                let request = BookingRequest {
-                    contact_id,
-                    slot_id,
-                    service_id: Some(service),
-                };
-                // One statement, its own transaction: the slot's lock is
-                // held for no network round trip.
-                let outcome =
-                    appointments::book_service(&client, &request, &policy().booking_rules(now))
-                        .await
-                        .unwrap();
-                assert!(matches!(outcome, BookingOutcome::Booked(_)), "{outcome:?}");
-            }
+    // the product, so the timed part is the booking alone. More than the
+    // workers can book in the time.
+    let customers: Vec<smsbot_domain::ContactId> = client
+        .query(
+            "INSERT INTO contacts (phone)
+             SELECT '+1202' || lpad(n::text, 7, '0') FROM generate_series(1, 40000) n
+             RETURNING id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    // As pgbench does: every worker connected before the clock starts, all
+    // busy until it stops (a worker left alone at the end would measure a
+    // lone client, not contention).
+    drop(client);
+    let customers = Arc::new(customers);
+    let next = Arc::new(AtomicUsize::new(0));
+    let ready = Arc::new(tokio::sync::Barrier::new(WORKERS + 1));
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            let (pool, customers, next, ready) = (
+                db.pool.clone(),
+                customers.clone(),
+                next.clone(),
+                ready.clone(),
+            );
+            tokio::spawn(async move {
+                let client = pool.get().await.unwrap();
+                ready.wait().await;
+                let deadline = Instant::now() + BOOKING_RUN;
+                let mut booked = 0usize;
+                while Instant::now() < deadline {
+                    let contact_id = customers[next.fetch_add(1, Ordering::Relaxed)];
+                    let request = BookingRequest {
+                        contact_id,
+                        slot_id,
+                        service_id: Some(service),
+                    };
+                    // One statement, its own transaction: the slot's lock is
+                    // held for no network round trip.
+                    let outcome =
+                        appointments::book_service(&client, &request, &policy().booking_rules(now))
+                            .await
+                            .unwrap();
+                    assert!(matches!(outcome, BookingOutcome::Booked(_)), "{outcome:?}");
+                    booked += 1;
+                }
+                booked
+            })
         })
-    });
+        .collect();
+    ready.wait().await;
+    let start = Instant::now();
+    let mut booked = 0;
     for worker in futures::future::join_all(workers).await {
-        worker.unwrap();
+        booked += worker.unwrap();
     }
     let elapsed = start.elapsed();
     println!(
-        "booking under contention (8 workers, one slot): {:.0} bookings/s ({} bookings in {:.2} s)",
-        (8 * per_worker) as f64 / elapsed.as_secs_f64(),
-        8 * per_worker,
+        "booking under contention ({WORKERS} workers, one slot): {:.0} bookings/s ({booked} bookings in {:.2} s)",
+        booked as f64 / elapsed.as_secs_f64(),
         elapsed.as_secs_f64()
     );
 
@@ -200,7 +228,8 @@ async fn main() {
     )
     .unwrap();
     match Command::new("pgbench")
-        .args(["-n", "-c", "8", "-j", "2", "-T", "5", "-f"])
+        .args(["-n", "-j", "2", "-c", &WORKERS.to_string()])
+        .args(["-T", &BOOKING_RUN.as_secs().to_string(), "-f"])
         .arg(&script_path)
         .arg(&db.url)
         .output()
@@ -211,7 +240,7 @@ async fn main() {
                 .lines()
                 .find(|l| l.starts_with("tps"))
                 .unwrap_or("tps = ? (pgbench printed no tps line)");
-            println!("pgbench, same lock pattern (8 clients, one row): {tps}");
+            println!("pgbench, same lock pattern ({WORKERS} clients, one row): {tps}");
         }
         Ok(out) => println!("pgbench failed: {}", String::from_utf8_lossy(&out.stderr)),
         Err(err) => println!("pgbench not available ({err}); comparison skipped"),

@@ -171,10 +171,18 @@ pub async fn book_service(
     request: &BookingRequest,
     rules: &BookingRules,
 ) -> Result<BookingOutcome, StoreError> {
-    let row = tx
-        .query_one(
+    // Prepared once per connection: a booking is then one round trip, not
+    // two (parse and describe, then execute).
+    let statement = tx
+        .prepare_cached(
             "SELECT outcome, appointment_id, starts_at, ends_at, service_id
                FROM book_appointment($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .await
+        .map_err(|e| StoreError::query("preparing a booking", e))?;
+    let row = tx
+        .query_one(
+            &statement,
             &[
                 &request.contact_id,
                 &request.slot_id,
