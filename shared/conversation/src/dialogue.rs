@@ -140,6 +140,8 @@ fn in_context(
 ) -> Option<Understanding> {
     let listed = match state {
         State::OfferedSlots { offers, .. } => offers.len(),
+        // "1" or "the first one" to the one time offered picks it.
+        State::AwaitingConfirmation { .. } => 1,
         State::ChoosingToCancel { appointments } | State::ChoosingToReschedule { appointments } => {
             appointments.len()
         }
