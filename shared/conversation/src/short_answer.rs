@@ -676,4 +676,24 @@ mod tests {
             assert_eq!(read(text), None, "{text:?}");
         }
     }
+
+    proptest::proptest! {
+        /// Whatever is texted, an option is one of those offered and a
+        /// number is one the text spells out in digits.
+        #[test]
+        fn any_text_reads_as_an_offered_option_or_a_number_it_spells(
+            text in proptest::prop_oneof![
+                "\\PC{0,40}",
+                "(the |ok |#)?[0-9]{1,25}( then| works| pls| 👍|️⃣)?",
+            ],
+            count in 0usize..6,
+        ) {
+            if let Some(n) = option(&text, count) {
+                proptest::prop_assert!((1..=count).contains(&usize::from(n)));
+            }
+            if let Some(n) = number(&text) {
+                proptest::prop_assert!(text.contains(&n.to_string()));
+            }
+        }
+    }
 }
