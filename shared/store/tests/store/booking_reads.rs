@@ -1,0 +1,124 @@
+//! What a booking reads must not grow with the bookings made before it: a
+//! booking's plans are kept for the connection's life, so a plan chosen from
+//! statistics that saw few booked appointments must still read only the
+//! customer's own. Counted with PostgreSQL's own statistics (tuples read from
+//! the appointments table and its indexes), not timed.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use smsbot_domain::{ContactId, SlotId};
+use smsbot_store::appointments::{self, BookingOutcome, BookingRequest, BookingRules};
+use smsbot_store::availability::{self, NewSlot};
+use smsbot_test_support::TestDatabase;
+
+const BOOKINGS: i64 = 300;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).unwrap()
+}
+
+fn rules() -> BookingRules {
+    BookingRules {
+        earliest: now(),
+        latest: now() + Duration::days(60),
+        max_open: 5,
+        now: now(),
+    }
+}
+
+/// Tuples read so far from `appointments` and its indexes, as the server
+/// counts them for this database.
+async fn appointment_rows_read(client: &deadpool_postgres::Client) -> i64 {
+    // Statistics reach shared memory when a backend reports them: make
+    // this one report now, and read afresh.
+    client
+        .batch_execute("SELECT pg_stat_force_next_flush(); SELECT pg_stat_clear_snapshot();")
+        .await
+        .unwrap();
+    client
+        .query_one(
+            "SELECT (SELECT coalesce(seq_tup_read, 0) FROM pg_stat_user_tables
+                      WHERE relname = 'appointments')
+                  + (SELECT coalesce(sum(idx_tup_read), 0)::bigint FROM pg_stat_user_indexes
+                      WHERE relname = 'appointments')",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_booking_reads_only_its_customers_appointments_however_many_are_booked() {
+    let db = TestDatabase::create().await;
+    let client = db.pool.get().await.unwrap();
+    let provider = availability::ensure_provider(&client, "Dr. Lee")
+        .await
+        .unwrap();
+    let starts_at = now() + Duration::days(1);
+    availability::insert_missing(
+        &client,
+        provider,
+        &[NewSlot {
+            starts_at,
+            ends_at: starts_at + Duration::minutes(30),
+            capacity: 10_000,
+        }],
+    )
+    .await
+    .unwrap();
+    let slot_id: SlotId = client
+        .query_one("SELECT id FROM availability_slots", &[])
+        .await
+        .unwrap()
+        .get(0);
+    // A practice open for a while: past visits, none booked ahead yet, and
+    // statistics that say so (the worst case for a kept plan).
+    client
+        .batch_execute(
+            "INSERT INTO contacts (phone)
+             SELECT '+1202' || lpad(n::text, 7, '0') FROM generate_series(1, 2000) n;
+             WITH past AS (
+                 INSERT INTO availability_slots (provider_id, starts_at, ends_at, capacity)
+                 SELECT (SELECT min(id) FROM providers),
+                        timestamptz '2025-01-06 14:00Z' + make_interval(hours => i),
+                        timestamptz '2025-01-06 14:30Z' + make_interval(hours => i), 10
+                   FROM generate_series(0, 199) i
+                 RETURNING id, provider_id, starts_at, ends_at)
+             INSERT INTO appointments (contact_id, slot_id, provider_id, status, starts_at, ends_at)
+             SELECT (SELECT min(id) FROM contacts) + (past.id * 10 + k) % 2000, past.id,
+                    past.provider_id, 'completed', past.starts_at, past.ends_at
+               FROM past, generate_series(0, 9) k;
+             ANALYZE;",
+        )
+        .await
+        .unwrap();
+    let customers: Vec<ContactId> = client
+        .query("SELECT id FROM contacts ORDER BY id LIMIT $1", &[&BOOKINGS])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+
+    let before = appointment_rows_read(&client).await;
+    for contact_id in customers {
+        let request = BookingRequest {
+            contact_id,
+            slot_id,
+            service_id: None,
+        };
+        let outcome = appointments::book_service(&client, &request, &rules())
+            .await
+            .unwrap();
+        assert!(matches!(outcome, BookingOutcome::Booked(_)), "{outcome:?}");
+    }
+    let read = appointment_rows_read(&client).await - before;
+
+    // Each customer has ten past visits at most, and each booking reads its
+    // history row's appointment once: a few dozen rows a booking. Reading
+    // every booking made before would be about BOOKINGS² / 2 = 45,000.
+    assert!(
+        read < 20 * BOOKINGS,
+        "{BOOKINGS} bookings read {read} appointment rows"
+    );
+}
