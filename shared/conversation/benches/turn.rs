@@ -165,26 +165,8 @@ async fn main() {
         .map(|row| row.get(0))
         .collect();
     // A practice that has been booking for a while: 20,000 past visits with
-    // another provider, and statistics on every table, as autovacuum keeps
-    // them. (Against empty tables the booking's cached plans would scan
-    // them, and each booking would read all those made before it.)
-    client
-        .batch_execute(
-            "WITH history AS (INSERT INTO providers (name) VALUES ('Bench history') RETURNING id),
-                  past AS (
-                    INSERT INTO availability_slots (provider_id, starts_at, ends_at, capacity)
-                    SELECT history.id, timestamptz '2025-01-06 14:00Z' + make_interval(hours => i),
-                           timestamptz '2025-01-06 14:30Z' + make_interval(hours => i), 10
-                      FROM history, generate_series(0, 1999) i
-                    RETURNING id, provider_id, starts_at, ends_at)
-             INSERT INTO appointments (contact_id, slot_id, provider_id, status, starts_at, ends_at)
-             SELECT (SELECT min(id) FROM contacts) + (past.id * 10 + k) % 40000, past.id,
-                    past.provider_id, 'completed', past.starts_at, past.ends_at
-               FROM past, generate_series(0, 9) k;
-             ANALYZE;",
-        )
-        .await
-        .unwrap();
+    // another provider, and statistics on every table.
+    db.seed_past_visits(20_000, 40_000).await;
     // As pgbench does: every worker connected before the clock starts, all
     // busy until it stops (a worker left alone at the end would measure a
     // lone client, not contention).

@@ -47,6 +47,64 @@ impl TestDatabase {
         db
     }
 
+    /// Opens one 30-minute slot at `starts_at` for `capacity` customers with
+    /// the provider named `provider` (made if missing), and gives its id.
+    pub async fn open_slot(
+        &self,
+        provider: &str,
+        starts_at: chrono::DateTime<chrono::Utc>,
+        capacity: i32,
+    ) -> smsbot_domain::SlotId {
+        use smsbot_store::availability::{self, NewSlot};
+        let client = self.pool.get().await.expect("a connection");
+        let provider = availability::ensure_provider(&client, provider)
+            .await
+            .expect("the provider");
+        let slot = NewSlot {
+            starts_at,
+            ends_at: starts_at + chrono::Duration::minutes(30),
+            capacity,
+        };
+        availability::insert_missing(&client, provider, &[slot])
+            .await
+            .expect("the slot");
+        client
+            .query_one(
+                "SELECT id FROM availability_slots WHERE provider_id = $1 AND starts_at = $2",
+                &[&provider, &starts_at],
+            )
+            .await
+            .expect("the slot's id")
+            .get(0)
+    }
+
+    /// A practice that has been open a while: `visits` completed past
+    /// appointments (ten to an hourly slot in 2025, with a provider of their
+    /// own) spread over the first `customers` contacts, which must exist, and
+    /// statistics on every table, as autovacuum keeps them. Against empty
+    /// tables a plan kept for a connection is the empty tables' plan.
+    pub async fn seed_past_visits(&self, visits: i32, customers: i32) {
+        let client = self.pool.get().await.expect("a connection");
+        client
+            .execute(
+                "WITH history AS (INSERT INTO providers (name) VALUES ('Past visits') RETURNING id),
+                      past AS (
+                        INSERT INTO availability_slots (provider_id, starts_at, ends_at, capacity)
+                        SELECT history.id, timestamptz '2025-01-06 14:00Z' + make_interval(hours => i),
+                               timestamptz '2025-01-06 14:30Z' + make_interval(hours => i), 10
+                          FROM history, generate_series(0, ($1::integer + 9) / 10 - 1) i
+                        RETURNING id, provider_id, starts_at, ends_at)
+                 INSERT INTO appointments (contact_id, slot_id, provider_id, status, starts_at, ends_at)
+                 SELECT (SELECT min(id) FROM contacts) + (past.id * 10 + k) % $2::integer,
+                        past.id, past.provider_id, 'completed', past.starts_at, past.ends_at
+                   FROM past, generate_series(0, 9) k",
+                &[&visits, &customers],
+            )
+            .await
+            .expect("past visits");
+        client.batch_execute("ANALYZE").await.expect("analyze");
+    }
+
     /// An empty database (no migrations applied), for the migrations' own tests.
     pub async fn create_unmigrated(size: usize) -> Self {
         let server = required_env("DATABASE_URL");

@@ -18,7 +18,6 @@ use smsbot_domain::{
 use smsbot_nlu::OfflineUnderstander;
 use smsbot_outbox::Outbox;
 use smsbot_store::appointments::{self, BookingOutcome, BookingRules};
-use smsbot_store::availability::{self, NewSlot};
 use smsbot_store::campaigns::{self, CampaignStatus, NewCampaign};
 use smsbot_store::contacts::{self, NewContact};
 
@@ -171,29 +170,8 @@ impl Business {
     async fn book_tomorrow(&self, phone: &str) {
         let contact = self.contact(phone).await;
         let starts_at = self.engine.now() + Duration::hours(24) + Duration::minutes(10);
+        let slot = self.engine.db.open_slot("Alex", starts_at, 5).await;
         let mut client = self.engine.db.pool.get().await.unwrap();
-        let provider = availability::ensure_provider(&client, "Alex")
-            .await
-            .unwrap();
-        availability::insert_missing(
-            &client,
-            provider,
-            &[NewSlot {
-                starts_at,
-                ends_at: starts_at + Duration::minutes(30),
-                capacity: 5,
-            }],
-        )
-        .await
-        .unwrap();
-        let slot = client
-            .query_one(
-                "SELECT id FROM availability_slots WHERE starts_at = $1",
-                &[&starts_at],
-            )
-            .await
-            .unwrap()
-            .get(0);
         let now = self.engine.now();
         let rules = BookingRules {
             earliest: now,

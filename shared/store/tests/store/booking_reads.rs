@@ -5,9 +5,8 @@
 //! the appointments table and its indexes), not timed.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use smsbot_domain::{ContactId, SlotId};
+use smsbot_domain::ContactId;
 use smsbot_store::appointments::{self, BookingOutcome, BookingRequest, BookingRules};
-use smsbot_store::availability::{self, NewSlot};
 use smsbot_test_support::TestDatabase;
 
 const BOOKINGS: i64 = 300;
@@ -51,47 +50,19 @@ async fn appointment_rows_read(client: &deadpool_postgres::Client) -> i64 {
 async fn a_booking_reads_only_its_customers_appointments_however_many_are_booked() {
     let db = TestDatabase::create().await;
     let client = db.pool.get().await.unwrap();
-    let provider = availability::ensure_provider(&client, "Dr. Lee")
-        .await
-        .unwrap();
-    let starts_at = now() + Duration::days(1);
-    availability::insert_missing(
-        &client,
-        provider,
-        &[NewSlot {
-            starts_at,
-            ends_at: starts_at + Duration::minutes(30),
-            capacity: 10_000,
-        }],
-    )
-    .await
-    .unwrap();
-    let slot_id: SlotId = client
-        .query_one("SELECT id FROM availability_slots", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let slot_id = db
+        .open_slot("Dr. Lee", now() + Duration::days(1), 10_000)
+        .await;
     // A practice open for a while: past visits, none booked ahead yet, and
     // statistics that say so (the worst case for a kept plan).
     client
         .batch_execute(
             "INSERT INTO contacts (phone)
-             SELECT '+1202' || lpad(n::text, 7, '0') FROM generate_series(1, 2000) n;
-             WITH past AS (
-                 INSERT INTO availability_slots (provider_id, starts_at, ends_at, capacity)
-                 SELECT (SELECT min(id) FROM providers),
-                        timestamptz '2025-01-06 14:00Z' + make_interval(hours => i),
-                        timestamptz '2025-01-06 14:30Z' + make_interval(hours => i), 10
-                   FROM generate_series(0, 199) i
-                 RETURNING id, provider_id, starts_at, ends_at)
-             INSERT INTO appointments (contact_id, slot_id, provider_id, status, starts_at, ends_at)
-             SELECT (SELECT min(id) FROM contacts) + (past.id * 10 + k) % 2000, past.id,
-                    past.provider_id, 'completed', past.starts_at, past.ends_at
-               FROM past, generate_series(0, 9) k;
-             ANALYZE;",
+             SELECT '+1202' || lpad(n::text, 7, '0') FROM generate_series(1, 2000) n",
         )
         .await
         .unwrap();
+    db.seed_past_visits(2000, 2000).await;
     let customers: Vec<ContactId> = client
         .query("SELECT id FROM contacts ORDER BY id LIMIT $1", &[&BOOKINGS])
         .await

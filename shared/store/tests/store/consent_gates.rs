@@ -9,7 +9,6 @@ use smsbot_domain::{
     PhoneNumber, SmsBody,
 };
 use smsbot_store::appointments::{self, BookingOutcome, BookingRules};
-use smsbot_store::availability::{self, NewSlot};
 use smsbot_store::campaigns::{self, NewCampaign};
 use smsbot_store::consent::{self, ConsentChange};
 use smsbot_store::contacts;
@@ -159,30 +158,8 @@ impl Outbox {
 }
 
 async fn book(db: &TestDatabase, contact: ContactId) -> smsbot_domain::AppointmentId {
+    let slot = db.open_slot("Alex", now() + Duration::days(1), 1).await;
     let mut client = db.pool.get().await.unwrap();
-    let provider = availability::ensure_provider(&client, "Alex")
-        .await
-        .unwrap();
-    let starts_at = now() + Duration::days(1);
-    availability::insert_missing(
-        &client,
-        provider,
-        &[NewSlot {
-            starts_at,
-            ends_at: starts_at + Duration::minutes(30),
-            capacity: 1,
-        }],
-    )
-    .await
-    .unwrap();
-    let slot = client
-        .query_one(
-            "SELECT id FROM availability_slots WHERE starts_at = $1",
-            &[&starts_at],
-        )
-        .await
-        .unwrap()
-        .get(0);
     let rules = BookingRules {
         earliest: now(),
         latest: now() + Duration::days(60),
