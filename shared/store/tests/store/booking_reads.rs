@@ -4,25 +4,14 @@
 //! customer's own. Counted with PostgreSQL's own statistics (tuples read from
 //! the appointments table and its indexes), not timed.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use smsbot_domain::ContactId;
-use smsbot_store::appointments::{self, BookingOutcome, BookingRequest, BookingRules};
+use smsbot_store::appointments::{self, BookingOutcome, BookingRequest};
 use smsbot_test_support::TestDatabase;
 
+use crate::scheduling::{now, rules};
+
 const BOOKINGS: i64 = 300;
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).unwrap()
-}
-
-fn rules() -> BookingRules {
-    BookingRules {
-        earliest: now(),
-        latest: now() + Duration::days(60),
-        max_open: 5,
-        now: now(),
-    }
-}
 
 /// Tuples read so far from `appointments` and its indexes, as the server
 /// counts them for this database.

@@ -14,7 +14,7 @@ use smsbot_store::closures::{self, NewClosure};
 use smsbot_store::contacts;
 use smsbot_test_support::TestDatabase;
 
-fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).unwrap()
 }
 
@@ -27,7 +27,7 @@ fn at(minutes_after_nine: i64) -> DateTime<Utc> {
     nine() + Duration::minutes(minutes_after_nine)
 }
 
-fn rules() -> BookingRules {
+pub(crate) fn rules() -> BookingRules {
     BookingRules {
         earliest: now(),
         latest: now() + Duration::days(60),
