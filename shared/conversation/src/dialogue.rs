@@ -194,16 +194,14 @@ fn in_context(
 /// at `n` o'clock (morning or afternoon), else as the business day reads it.
 fn hour_said(n: usize, state: &State, tz: chrono_tz::Tz) -> Option<NaiveTime> {
     let n = u32::try_from(n).ok()?;
-    let offered: Vec<NaiveTime> = match state {
-        State::OfferedSlots { offers, .. } => offers.iter().map(|o| o.starts_at).collect(),
-        State::AwaitingConfirmation { offer, .. } => vec![offer.starts_at],
-        _ => Vec::new(),
-    }
-    .into_iter()
-    .map(|at| at.with_timezone(&tz).time())
-    .collect();
-    offered
-        .into_iter()
+    let offers: &[Offer] = match state {
+        State::OfferedSlots { offers, .. } => offers,
+        State::AwaitingConfirmation { offer, .. } => std::slice::from_ref(offer),
+        _ => &[],
+    };
+    offers
+        .iter()
+        .map(|o| o.starts_at.with_timezone(&tz).time())
         .find(|t| t.minute() == 0 && (1..=12).contains(&n) && t.hour() % 12 == n % 12)
         .or_else(|| reference::business_hour(n))
 }
